@@ -1,0 +1,177 @@
+"""Stage 1, load: read a YAML source into plain data, remembering where every value stood.
+
+The result keeps, for each path into the data (mapping keys and list indices),
+the line and column of its value and of its key, and whether YAML gave a plain
+scalar a type the author may not have meant (``NO`` as false, ``1.10`` as 1.1).
+Duplicate keys, anchors and aliases, and non-standard tags are errors.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from briefgen.errors import BriefgenError, Diagnostic, display_path
+
+DataPath = tuple[str | int, ...]
+
+MAX_SOURCE_BYTES = 1_000_000
+
+IMPLICIT_KINDS = {
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:null": "empty (null)",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a value stands in its file (1-based), and how YAML typed it."""
+
+    line: int
+    column: int
+    key_line: int | None = None
+    key_column: int | None = None
+    raw: str | None = None
+    implicit: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A loaded source: its data and the position of every value in it."""
+
+    path: Path
+    data: Any
+    spans: dict[DataPath, Span] = field(repr=False)
+
+    @property
+    def brief_id(self) -> str:
+        """The brief's id is its file name without the suffix."""
+        return self.path.name.removesuffix(".yaml").removesuffix(".yml")
+
+    def span(self, data_path: DataPath) -> Span:
+        """The span of a value, or of its nearest enclosing value when it is absent."""
+        for end in range(len(data_path), -1, -1):
+            if (found := self.spans.get(data_path[:end])) is not None:
+                return found
+        return Span(1, 1)
+
+
+class _Problem(Exception):
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases: briefs never need them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Problem(event.start_mark, f"aliases (*{event.anchor}) are not allowed; write the value out")
+        if getattr(event, "anchor", None):
+            raise _Problem(event.start_mark, f"anchors (&{event.anchor}) are not allowed; write the value out")
+        return super().compose_node(parent, index)
+
+
+def load_source(path: Path) -> SourceDocument:
+    """Read and parse one source file; raise BriefgenError with every problem found."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(shown, f"cannot read source: {exc.strerror}")]) from None
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise BriefgenError([Diagnostic(shown, f"source is {len(raw):,} bytes; the limit is {MAX_SOURCE_BYTES:,}")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BriefgenError([Diagnostic(shown, "source is not valid UTF-8", line, 1)]) from None
+    return parse_source(text, path)
+
+
+def parse_source(text: str, path: Path) -> SourceDocument:
+    """Parse YAML text into a SourceDocument."""
+    shown = display_path(path)
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+    except _Problem as exc:
+        raise BriefgenError([_at(shown, exc.mark, exc.message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        raise BriefgenError([_syntax_diagnostic(shown, exc)]) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise BriefgenError([Diagnostic(shown, "source is empty", 1, 1)])
+    builder = _Builder(shown, loader)
+    data = builder.build(root, ())
+    if builder.problems:
+        raise BriefgenError(builder.problems)
+    return SourceDocument(path, data, builder.spans)
+
+
+class _Builder:
+    """Turns a YAML node tree into Python data, recording spans and collecting problems."""
+
+    def __init__(self, shown: str, loader: yaml.SafeLoader) -> None:
+        self.shown = shown
+        self.loader = loader
+        self.spans: dict[DataPath, Span] = {}
+        self.problems: list[Diagnostic] = []
+
+    def build(self, node: yaml.Node, data_path: DataPath, key_mark: yaml.Mark | None = None) -> Any:
+        mark = node.start_mark
+        key_line, key_column = (key_mark.line + 1, key_mark.column + 1) if key_mark else (None, None)
+        if isinstance(node, yaml.MappingNode):
+            self.spans[data_path] = Span(mark.line + 1, mark.column + 1, key_line, key_column)
+            return dict(self._mapping_items(node, data_path))
+        if isinstance(node, yaml.SequenceNode):
+            self.spans[data_path] = Span(mark.line + 1, mark.column + 1, key_line, key_column)
+            return [self.build(item, (*data_path, index)) for index, item in enumerate(node.value)]
+        implicit = IMPLICIT_KINDS.get(node.tag) if node.style is None else None
+        self.spans[data_path] = Span(mark.line + 1, mark.column + 1, key_line, key_column, node.value, implicit)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            self.problems.append(_syntax_diagnostic(self.shown, exc))
+            return None
+
+    def _mapping_items(self, node: yaml.MappingNode, data_path: DataPath) -> Iterator[tuple[str, Any]]:
+        seen: dict[str, yaml.Mark] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(_at(self.shown, key_node.start_mark, "keys must be plain names"))
+                continue
+            key = key_node.value
+            if key in seen:
+                first = seen[key].line + 1
+                self.problems.append(
+                    _at(self.shown, key_node.start_mark, f"duplicate key '{key}' (first given on line {first})")
+                )
+                continue
+            seen[key] = key_node.start_mark
+            yield key, self.build(value_node, (*data_path, key), key_node.start_mark)
+
+
+def _at(shown: str, mark: yaml.Mark, message: str) -> Diagnostic:
+    return Diagnostic(shown, message, mark.line + 1, mark.column + 1)
+
+
+def _syntax_diagnostic(shown: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem:
+        problem = "a tab character cannot indent YAML; indent with spaces"
+    elif exc.context:
+        problem = f"{problem} ({exc.context}" + (f" on line {exc.context_mark.line + 1})" if exc.context_mark else ")")
+    if mark is None:
+        return Diagnostic(shown, f"YAML syntax error: {problem}")
+    return _at(shown, mark, f"YAML syntax error: {problem}")

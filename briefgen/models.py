@@ -1,0 +1,241 @@
+"""The source format: a structured assessment of a summit, as pydantic models.
+
+Every model forbids unknown keys. Prose fields take a safe subset of Markdown
+(emphasis, links, lists) and refuse raw HTML. Checks that span the whole
+document (references, membership, unique ids) live in :mod:`briefgen.validate`,
+where they can point at the exact offending value.
+"""
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+RAW_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+
+
+def _no_raw_html(text: str) -> str:
+    if RAW_HTML.search(text):
+        raise ValueError("raw HTML is not allowed in prose; use Markdown (*emphasis*, [link](https://...), - lists)")
+    return text
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\n\r]*$")]
+Prose = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
+    AfterValidator(_no_raw_html),
+]
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60),
+    Field(description="A short lower-case id made of letters, digits and hyphens, e.g. 'inf-treaty'."),
+]
+SourceRefs = Annotated[
+    list[Identifier],
+    Field(min_length=1, description="Ids of entries in `sources` that this rests on."),
+]
+
+
+class Model(BaseModel):
+    """Base for every part of an assessment: strict about keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Likelihood(StrEnum):
+    """The standard estimative lexicon, each word tied to a probability range."""
+
+    ALMOST_NO_CHANCE = "almost no chance"
+    VERY_UNLIKELY = "very unlikely"
+    UNLIKELY = "unlikely"
+    ROUGHLY_EVEN_CHANCE = "roughly even chance"
+    LIKELY = "likely"
+    VERY_LIKELY = "very likely"
+    ALMOST_CERTAIN = "almost certain"
+
+    @property
+    def range(self) -> tuple[int, int]:
+        """The probability range in percent, low and high."""
+        return LIKELIHOOD_RANGES[self]
+
+
+LIKELIHOOD_RANGES: dict[Likelihood, tuple[int, int]] = {
+    Likelihood.ALMOST_NO_CHANCE: (1, 5),
+    Likelihood.VERY_UNLIKELY: (5, 20),
+    Likelihood.UNLIKELY: (20, 45),
+    Likelihood.ROUGHLY_EVEN_CHANCE: (45, 55),
+    Likelihood.LIKELY: (55, 80),
+    Likelihood.VERY_LIKELY: (80, 95),
+    Likelihood.ALMOST_CERTAIN: (95, 99),
+}
+
+
+class Confidence(StrEnum):
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+
+
+class Verdict(StrEnum):
+    SUCCESS = "success"
+    MIXED = "mixed"
+    FAILURE = "failure"
+
+
+class Stance(StrEnum):
+    SUPPORTS = "supports"
+    OPPOSES = "opposes"
+    ABSTAINS = "abstains"
+    UNDECLARED = "undeclared"
+
+
+class Strength(StrEnum):
+    WEAK = "weak"
+    MODERATE = "moderate"
+    STRONG = "strong"
+
+
+class Author(Model):
+    name: Text
+    affiliation: Text | None = None
+
+
+class Brief(Model):
+    """The publication: what the reader sees on the cover."""
+
+    title: Text
+    subtitle: Text | None = None
+    standfirst: Prose | None = Field(None, description="One or two sentences under the title.")
+    series: Text = Field(description="The publication series, e.g. Commentary or Policy Brief.")
+    published: dt.date
+    authors: list[Author] = Field(min_length=1)
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
+    keywords: list[Text] = []
+
+
+class Organisation(Model):
+    name: Text
+    abbreviation: Text
+
+
+class Member(Model):
+    id: Identifier
+    name: Text = Field(description="The member state's name, e.g. Armenia.")
+    leader: Text | None = Field(None, description="Head of state or government at the time of the event.")
+
+
+class Attendee(Model):
+    name: Text
+    role: Text
+    member: Identifier | None = Field(None, description="The member this attendee represents, if any.")
+
+
+class Event(Model):
+    name: Text
+    organisation: Organisation
+    members: list[Member] = Field(min_length=2)
+    location: Text
+    date: dt.date
+    attendees: list[Attendee] = []
+
+
+class KeyJudgment(Model):
+    id: Identifier
+    statement: Prose
+    likelihood: Likelihood
+    confidence: Confidence
+    sources: SourceRefs
+
+
+class Outcome(Model):
+    id: Identifier
+    title: Text
+    verdict: Verdict
+    significance: Prose
+    actors: list[Text] = Field(min_length=1)
+    evidence: Prose
+    sources: SourceRefs
+
+
+class Position(Model):
+    member: Identifier = Field(description="Id of a member in `event.members`.")
+    stance: Stance
+    note: Text | None = None
+
+
+class ContestedIssue(Model):
+    id: Identifier
+    title: Text
+    description: Prose | None = None
+    positions: list[Position] = Field(min_length=1)
+
+
+class Cohesion(Model):
+    assessment: Prose
+    issues: list[ContestedIssue] = []
+
+
+class Lever(Model):
+    instrument: Text
+    over: list[Identifier] = Field(min_length=1, description="Ids of the members this lever works on.")
+    strength: Strength
+    note: Prose | None = None
+
+
+class Leverage(Model):
+    power: Identifier = Field(description="Id of the dominant member, e.g. 'russia'.")
+    assessment: Prose
+    levers: list[Lever] = Field(min_length=1)
+
+
+class Scenario(Model):
+    id: Identifier
+    title: Text
+    description: Prose
+    likelihood: Likelihood
+
+
+class Indicator(Model):
+    signal: Text
+    points_to: Identifier | None = Field(None, description="Id of the scenario this signal would point to.")
+
+
+class Outlook(Model):
+    horizon: Text = Field(description="The period the outlook covers, e.g. '12 months'.")
+    assessment: Prose
+    scenarios: list[Scenario] = Field(min_length=1)
+    indicators: list[Indicator] = []
+
+
+Reliability = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-F][1-6]$"),
+    Field(description="Admiralty grade: source reliability A-F then information credibility 1-6, e.g. B2."),
+]
+
+
+class Source(Model):
+    id: Identifier
+    title: Text
+    author: Text | None = None
+    publisher: Text | None = None
+    date: dt.date | None = None
+    url: HttpUrl | None = None
+    reliability: Reliability
+
+
+class Assessment(Model):
+    """A structured assessment of one political event: the whole source file."""
+
+    brief: Brief
+    event: Event
+    bottom_line: Prose = Field(description="The bottom line up front: the brief's conclusion in a few sentences.")
+    key_judgments: list[KeyJudgment] = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=1)
+    cohesion: Cohesion
+    leverage: Leverage
+    outlook: Outlook
+    sources: list[Source] = Field(min_length=1)
