@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run briefgen; return the process exit code."""
     args = _parser().parse_args(argv)
-    project = Project(Path.cwd())
+    project = Project(Path.cwd(), tuple(getattr(args, "allow_hosts", ())))
     try:
         return int(args.command(args, project))
     except BriefgenError as exc:
@@ -40,25 +40,26 @@ def validate_command(args: argparse.Namespace, project: Project) -> int:
 
 
 def build_command(args: argparse.Namespace, project: Project) -> int:
-    from briefgen.publish import publish, write_manifest
+    from briefgen.publish import BriefResult, build
 
-    sources = _sources(args.paths, project)
-    entries, failed = [], 0
-    for source in sources:
-        try:
-            rendered = render_brief(source, project, args.formats)
-            entries.append(publish(rendered, args.out, project.root))
-        except BriefgenError as exc:
-            _report(exc.diagnostics)
-            print(f"failed  {display_path(source)}", file=sys.stderr)
+    failed = 0
+
+    def report(result: BriefResult) -> None:
+        nonlocal failed
+        if result.rendered is None:
             failed += 1
-            continue
+            _report(result.errors)
+            print(f"failed  {display_path(result.source)}", file=sys.stderr)
+            return
+        rendered = result.rendered
         _report(rendered.warnings)
         pages = f" ({rendered.pages} page{'' if rendered.pages == 1 else 's'})" if rendered.pages else ""
         outputs = ", ".join(display_path(args.out / f"{rendered.brief_id}.{f}") for f in sorted(rendered.outputs))
         print(f"built   {rendered.brief_id}: {outputs}{pages}")
-    manifest = write_manifest(args.out, entries, project.root)
-    print(f"{len(entries)} built, {failed} failed; manifest in {display_path(manifest)}")
+
+    sources = _sources(args.paths, project)
+    manifest = build(sources, project, args.out, args.formats, report)
+    print(f"{len(sources) - failed} built, {failed} failed; manifest in {display_path(manifest)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -110,16 +111,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="comma-separated output formats: pdf, html (default: pdf,html)",
     )
+    _add_network_option(build)
     build.set_defaults(command=build_command)
 
     render = commands.add_parser("render", help="render one source to one file; the format follows the suffix")
     render.add_argument("path", type=Path, metavar="PATH", help="the source to render")
     render.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT", help="a .pdf or .html file")
+    _add_network_option(render)
     render.set_defaults(command=render_command)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the source format")
     schema.set_defaults(command=schema_command)
     return parser
+
+
+def _add_network_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-host",
+        dest="allow_hosts",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="let templates fetch images, CSS and fonts over http(s) from HOST (repeatable; default: no network)",
+    )
 
 
 def _formats(text: str) -> list[Format]:

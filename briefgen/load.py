@@ -18,6 +18,7 @@ from briefgen.errors import BriefgenError, Diagnostic, display_path
 DataPath = tuple[str | int, ...]
 
 MAX_SOURCE_BYTES = 1_000_000
+MAX_NESTING = 32
 
 IMPLICIT_KINDS = {
     "tag:yaml.org,2002:bool": "a boolean",
@@ -69,7 +70,9 @@ class _Problem(Exception):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases: briefs never need them."""
+    """A safe loader that refuses anchors, aliases and deep nesting: briefs never need them."""
+
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         event = self.peek_event()
@@ -77,7 +80,13 @@ class _StrictLoader(yaml.SafeLoader):
             raise _Problem(event.start_mark, f"aliases (*{event.anchor}) are not allowed; write the value out")
         if getattr(event, "anchor", None):
             raise _Problem(event.start_mark, f"anchors (&{event.anchor}) are not allowed; write the value out")
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_NESTING:
+            raise _Problem(event.start_mark, f"nesting deeper than {MAX_NESTING} levels")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def load_source(path: Path) -> SourceDocument:

@@ -22,7 +22,20 @@ def _no_raw_html(text: str) -> str:
     return text
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\n\r]*$")]
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _no_bidi_controls(text: str) -> str:
+    if BIDI_CONTROLS.search(text):
+        raise ValueError("bidirectional control characters are not allowed: they can make text read differently")
+    return text
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\n\r]*$"),
+    AfterValidator(_no_bidi_controls),
+]
 Prose = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),

@@ -30,9 +30,13 @@ class Format(StrEnum):
 
 @dataclass(frozen=True)
 class Project:
-    """A brief project: a folder with ``sources/`` and optionally ``templates/``."""
+    """A brief project: a folder with ``sources/`` and optionally ``templates/``.
+
+    ``allowed_hosts`` lists the only web hosts rendering may fetch from (none by default).
+    """
 
     root: Path
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def sources_dir(self) -> Path:
@@ -78,7 +82,11 @@ def render_brief(path: Path, project: Project, formats: Collection[Format] = tup
 
         html = render_html(analysis, env, Medium.PRINT)
         printed = print_pdf(
-            html, base_dir=project.root, allowed_roots=project.allowed_roots, shown_as=display_path(path)
+            html,
+            base_dir=project.root,
+            allowed_roots=project.allowed_roots,
+            allowed_hosts=project.allowed_hosts,
+            shown_as=display_path(path),
         )
         outputs[Format.PDF] = printed.data
         pages = printed.pages

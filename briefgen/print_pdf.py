@@ -1,20 +1,25 @@
 """Stage 5, print PDF: lay the brief's HTML out on paged media with WeasyPrint.
 
 WeasyPrint is imported here and nowhere else, so commands that print nothing
-start fast. Every resource the document asks for goes through a fetcher that
-only reads regular files inside the allowed folders and small ``data:`` URLs;
-anything else fails the brief with an error naming the URL.
+start fast. Every resource the document asks for goes through one fetcher: it
+reads regular files inside the allowed folders and small ``data:`` URLs, and
+reaches the network only for hosts the user listed, never following redirects
+nor connecting to private, loopback or link-local addresses. Anything else
+fails the brief with an error naming the URL.
 """
 
 import contextlib
+import ipaddress
 import logging
-from collections.abc import Iterator, Sequence
+import mimetypes
+import socket
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
-from weasyprint.urls import FatalURLFetchingError
+from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
 
 from briefgen.errors import BriefgenError, Diagnostic
 
@@ -33,24 +38,32 @@ class RefusedResource(Exception):
 
 
 class ProjectFetcher(weasyprint.URLFetcher):
-    """Fetches only regular files inside the allowed folders and small data: URLs; never the network."""
+    """Fetches regular files inside the allowed folders, small data: URLs, and only the listed web hosts."""
 
-    def __init__(self, allowed_roots: Sequence[Path]) -> None:
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True)
+    def __init__(self, allowed_roots: Sequence[Path], allowed_hosts: Collection[str] = ()) -> None:
+        super().__init__(
+            timeout=10, allowed_protocols=("file", "data", "http", "https"), allow_redirects=False, fail_on_errors=True
+        )
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
+        self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> weasyprint.urls.URLFetcherResponse:
-        scheme = urlsplit(url).scheme.lower()
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "file":
+            path = self._checked_file(Path(unquote(parts.path)))
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
         if scheme == "data":
             if len(url) > MAX_DATA_URL_BYTES:
                 raise RefusedResource(f"data: URL of {len(url):,} bytes is over the {MAX_DATA_URL_BYTES:,} limit")
-        elif scheme == "file":
-            self._check_file(Path(unquote(urlsplit(url).path)))
+        elif scheme in ("http", "https"):
+            self._check_host(url, parts.hostname or "")
         else:
-            raise RefusedResource(f"{url}: briefs may not load resources from the network")
+            raise RefusedResource(f"{url}: the {scheme}: scheme is not allowed")
         return super().fetch(url, headers)
 
-    def _check_file(self, path: Path) -> None:
+    def _checked_file(self, path: Path) -> Path:
         resolved = path.resolve()
         if not any(resolved.is_relative_to(root) for root in self.allowed_roots):
             raise RefusedResource(f"{path}: outside the project and briefgen's own files")
@@ -58,11 +71,26 @@ class ProjectFetcher(weasyprint.URLFetcher):
             raise RefusedResource(f"{path}: not a regular file")
         if resolved.stat().st_size > MAX_FILE_BYTES:
             raise RefusedResource(f"{path}: larger than {MAX_FILE_BYTES:,} bytes")
+        return resolved
+
+    def _check_host(self, url: str, host: str) -> None:
+        if host.lower() not in self.allowed_hosts:
+            raise RefusedResource(f"{url}: network access is off (allow a host with --allow-host)")
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        except OSError as exc:
+            raise RefusedResource(f"{url}: cannot resolve {host}: {exc}") from None
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not ip.is_global:
+                raise RefusedResource(f"{url}: {host} resolves to the non-public address {ip}")
 
 
-def print_pdf(html: str, *, base_dir: Path, allowed_roots: Sequence[Path], shown_as: str) -> PrintedPdf:
+def print_pdf(
+    html: str, *, base_dir: Path, allowed_roots: Sequence[Path], allowed_hosts: Collection[str] = (), shown_as: str
+) -> PrintedPdf:
     """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken."""
-    fetcher = ProjectFetcher(allowed_roots)
+    fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
     with _collect_errors() as logged:
         try:
             document = weasyprint.HTML(

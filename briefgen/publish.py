@@ -1,21 +1,78 @@
 """Stage 6, publish: put rendered briefs into the build folder and keep its manifest.
 
 Every file is written to a temporary name in the same folder and moved into
-place, so a failed or interrupted build never leaves a half-written output.
+place, so a failed or interrupted build never leaves a half-written output, and
+one build at a time holds the folder.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic
-from briefgen.pipeline import RenderedBrief
+from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
 MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class BriefResult:
+    """What became of one source in a build: its rendering, or the errors that stopped it."""
+
+    source: Path
+    rendered: RenderedBrief | None
+    errors: tuple[Diagnostic, ...] = ()
+
+
+def build(
+    sources: Sequence[Path],
+    project: Project,
+    out_dir: Path,
+    formats: Collection[Format],
+    on_result: Callable[[BriefResult], None],
+) -> Path:
+    """Render and publish every source into out_dir; one failing brief never stops the others.
+
+    Calls on_result once per source as it finishes, and returns the manifest's path.
+    """
+    entries = []
+    with exclusive(out_dir):
+        for source in sources:
+            try:
+                rendered = render_brief(source, project, formats)
+                entries.append(publish(rendered, out_dir, project.root))
+            except BriefgenError as exc:
+                on_result(BriefResult(source, None, exc.diagnostics))
+                continue
+            on_result(BriefResult(source, rendered))
+        return write_manifest(out_dir, entries, project.root)
+
+
+@contextlib.contextmanager
+def exclusive(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for one build at a time; a second build into it is refused, not interleaved."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = os.open(out_dir, os.O_RDONLY)
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(str(out_dir), f"cannot use output folder: {exc.strerror}")]) from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BriefgenError(
+                [Diagnostic(str(out_dir), "another briefgen build is writing this folder; run again when it ends")]
+            ) from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -2,7 +2,8 @@
 
 Templates are looked up in the project's ``templates/`` first, then in
 briefgen's built-in templates, so an editor overrides any file by giving one of
-the same name. Autoescaping is always on and undefined names are errors. A
+the same name. Templates run in Jinja2's immutable sandbox, autoescaping is
+always on and undefined names are errors. A
 mistake in a template is reported with the template's file and line.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from briefgen import __version__
@@ -42,8 +44,11 @@ def template_search_path(project_dir: Path) -> list[Path]:
 
 
 def make_environment(search_path: Sequence[Path]) -> jinja2.Environment:
-    """A Jinja2 environment with autoescaping, strict undefined names and briefgen's filters."""
-    env = jinja2.Environment(
+    """A sandboxed Jinja2 environment with autoescaping, strict undefined names and briefgen's filters.
+
+    The sandbox keeps an editor's template from reaching Python internals or changing the data.
+    """
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -77,9 +82,10 @@ def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium) -> 
             [Diagnostic(_shown(exc.filename, exc.name), f"template error: {exc.message}", exc.lineno)]
         ) from None
     except jinja2.TemplateNotFound as exc:
-        raise BriefgenError(
-            [Diagnostic(exc.name or ENTRY_TEMPLATE, "template not found in " + _path_list(env))]
-        ) from None
+        where = _template_frame(exc.__traceback__, env)
+        filename, line = where if where else (ENTRY_TEMPLATE, None)
+        message = f"template '{exc.name}' not found in {_path_list(env)}"
+        raise BriefgenError([Diagnostic(_shown(filename, None), message, line)]) from None
     except Exception as exc:
         where = _template_frame(exc.__traceback__, env)
         if where is None:

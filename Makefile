@@ -1,0 +1,30 @@
+# The two commands of the README: `make build` renders sources/ into build/, `make test` runs the tests.
+# Each installs what it needs first: Debian's libraries for WeasyPrint, then a virtualenv in .venv.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: build test system clean
+
+build: system $(VENV)/.installed
+	$(BIN)/briefgen build
+
+test: system $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+system:
+	@sh .ci/system-deps
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) build/*.pdf build/*.html build/manifest.json
