@@ -138,9 +138,12 @@ def _add_network_option(parser: argparse.ArgumentParser) -> None:
 
 def _formats(text: str) -> list[Format]:
     try:
-        return sorted({Format(part.strip().lower()) for part in text.split(",") if part.strip()})
+        formats = sorted({Format(part.strip().lower()) for part in text.split(",") if part.strip()})
     except ValueError:
         raise argparse.ArgumentTypeError(f"unknown format in {text!r}; choose from pdf, html") from None
+    if not formats:
+        raise argparse.ArgumentTypeError("name at least one format: pdf, html")
+    return formats
 
 
 def _sources(paths: Sequence[Path], project: Project) -> list[Path]:

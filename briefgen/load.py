@@ -20,6 +20,7 @@ DataPath = tuple[str | int, ...]
 MAX_SOURCE_BYTES = 1_000_000
 MAX_NESTING = 32
 
+STANDARD_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 IMPLICIT_KINDS = {
     "tag:yaml.org,2002:bool": "a boolean",
     "tag:yaml.org,2002:int": "a number",
@@ -109,7 +110,13 @@ def load_source(path: Path) -> SourceDocument:
 def parse_source(text: str, path: Path) -> SourceDocument:
     """Parse YAML text into a SourceDocument."""
     shown = display_path(path)
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        message = f"control character U+{exc.character:04X} is not allowed in YAML"
+        raise BriefgenError([Diagnostic(shown, message, line, column)]) from None
     try:
         root = loader.get_single_node()
     except _Problem as exc:
@@ -139,6 +146,9 @@ class _Builder:
     def build(self, node: yaml.Node, data_path: DataPath, key_mark: yaml.Mark | None = None) -> Any:
         mark = node.start_mark
         key_line, key_column = (key_mark.line + 1, key_mark.column + 1) if key_mark else (None, None)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in STANDARD_COLLECTION_TAGS:
+            self.problems.append(_at(self.shown, mark, f"the tag {node.tag} is not allowed; remove it"))
+            return None
         if isinstance(node, yaml.MappingNode):
             self.spans[data_path] = Span(mark.line + 1, mark.column + 1, key_line, key_column)
             return dict(self._mapping_items(node, data_path))
@@ -151,7 +161,10 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
             self.problems.append(_syntax_diagnostic(self.shown, exc))
-            return None
+        except (ValueError, OverflowError) as exc:
+            kind = implicit or "a value"
+            self.problems.append(_at(self.shown, mark, f"YAML cannot read {node.value!r} as {kind}: {exc}"))
+        return None
 
     def _mapping_items(self, node: yaml.MappingNode, data_path: DataPath) -> Iterator[tuple[str, Any]]:
         seen: dict[str, yaml.Mark] = {}

@@ -1,19 +1,27 @@
 """The source format: a structured assessment of a summit, as pydantic models.
 
 Every model forbids unknown keys. Prose fields take a safe subset of Markdown
-(emphasis, links, lists) and refuse raw HTML. Checks that span the whole
-document (references, membership, unique ids) live in :mod:`briefgen.validate`,
-where they can point at the exact offending value.
+(emphasis, links, lists) and refuse raw HTML. References to members, sources
+and scenarios are checked against the ids the document declares, passed in the
+validation context (see :mod:`briefgen.validate`), so that a dangling reference
+is reported in the same pass as every other error, at its own position.
 """
 
 import datetime as dt
+import difflib
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationInfo
 
-RAW_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+SINGLE_LINE_PATTERN = r"^[^\n\r]*$"
+IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+GRADE_PATTERN = r"^[A-F][1-6]$"
+RAW_HTML = re.compile(r"</?[A-Za-z!?]")
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _no_raw_html(text: str) -> str:
@@ -22,32 +30,54 @@ def _no_raw_html(text: str) -> str:
     return text
 
 
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
 def _no_bidi_controls(text: str) -> str:
     if BIDI_CONTROLS.search(text):
         raise ValueError("bidirectional control characters are not allowed: they can make text read differently")
     return text
 
 
+def suggestion(value: str, candidates: Iterable[str]) -> str:
+    """A '; did you mean ...?' hint for a misspelt name, or nothing."""
+    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _declared(kind: str) -> AfterValidator:
+    """Check that an id names a declared member, source or scenario, when the context lists them."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get(kind)
+        if known is not None and value not in known:
+            hint = suggestion(value, known) or f"; known {kind}s: {', '.join(known) or 'none'}"
+            raise ValueError(f"unknown {kind} '{value}'{hint}")
+        return value
+
+    return AfterValidator(check)
+
+
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\n\r]*$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=SINGLE_LINE_PATTERN),
     AfterValidator(_no_bidi_controls),
 ]
 Prose = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
     AfterValidator(_no_raw_html),
+    AfterValidator(_no_bidi_controls),
 ]
 Identifier = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60),
+    StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=60),
     Field(description="A short lower-case id made of letters, digits and hyphens, e.g. 'inf-treaty'."),
 ]
+MemberRef = Annotated[Identifier, _declared("member"), Field(description="Id of a member in `event.members`.")]
+SourceRef = Annotated[Identifier, _declared("source")]
+ScenarioRef = Annotated[
+    Identifier, _declared("scenario"), Field(description="Id of a scenario in `outlook.scenarios`.")
+]
 SourceRefs = Annotated[
-    list[Identifier],
+    list[SourceRef],
     Field(min_length=1, description="Ids of entries in `sources` that this rests on."),
 ]
 
@@ -125,7 +155,7 @@ class Brief(Model):
     series: Text = Field(description="The publication series, e.g. Commentary or Policy Brief.")
     published: dt.date
     authors: list[Author] = Field(min_length=1)
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
+    language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] = "en"
     keywords: list[Text] = []
 
 
@@ -143,7 +173,7 @@ class Member(Model):
 class Attendee(Model):
     name: Text
     role: Text
-    member: Identifier | None = Field(None, description="The member this attendee represents, if any.")
+    member: MemberRef | None = Field(None, description="The member this attendee represents, if any.")
 
 
 class Event(Model):
@@ -174,7 +204,7 @@ class Outcome(Model):
 
 
 class Position(Model):
-    member: Identifier = Field(description="Id of a member in `event.members`.")
+    member: MemberRef
     stance: Stance
     note: Text | None = None
 
@@ -193,13 +223,13 @@ class Cohesion(Model):
 
 class Lever(Model):
     instrument: Text
-    over: list[Identifier] = Field(min_length=1, description="Ids of the members this lever works on.")
+    over: list[MemberRef] = Field(min_length=1, description="Ids of the members this lever works on.")
     strength: Strength
     note: Prose | None = None
 
 
 class Leverage(Model):
-    power: Identifier = Field(description="Id of the dominant member, e.g. 'russia'.")
+    power: MemberRef = Field(description="Id of the dominant member, e.g. 'russia'.")
     assessment: Prose
     levers: list[Lever] = Field(min_length=1)
 
@@ -213,7 +243,7 @@ class Scenario(Model):
 
 class Indicator(Model):
     signal: Text
-    points_to: Identifier | None = Field(None, description="Id of the scenario this signal would point to.")
+    points_to: ScenarioRef | None = Field(None, description="Id of the scenario this signal would point to.")
 
 
 class Outlook(Model):
@@ -225,7 +255,7 @@ class Outlook(Model):
 
 Reliability = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-F][1-6]$"),
+    StringConstraints(pattern=GRADE_PATTERN),
     Field(description="Admiralty grade: source reliability A-F then information credibility 1-6, e.g. B2."),
 ]
 

@@ -1,15 +1,15 @@
 """Stage 2, validate: turn loaded data into an Assessment, or report every problem at its line.
 
-Pydantic checks each value's shape; the cross-checks below check what spans the
-document (references resolve, positions name members, ids are unique). Every
-problem becomes a Diagnostic pointing at the offending value in the YAML.
+Pydantic checks each value's shape and, with the declared ids as context, that
+every reference resolves; the cross-checks below then look over the whole valid
+document (unique ids, one position per member, dates). Every problem becomes a
+Diagnostic pointing at the offending value in the YAML.
 """
 
-import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,23 @@ from pydantic import BaseModel, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.load import DataPath, SourceDocument
-from briefgen.models import Assessment
+from briefgen.models import (
+    GRADE_PATTERN,
+    IDENTIFIER_PATTERN,
+    LANGUAGE_PATTERN,
+    SINGLE_LINE_PATTERN,
+    Assessment,
+    suggestion,
+)
+
+PATTERN_MESSAGES = {
+    SINGLE_LINE_PATTERN: "must be a single line; use a prose field for longer text",
+    IDENTIFIER_PATTERN: "expected an id made of lower-case letters, digits and hyphens, e.g. 'inf-treaty'",
+    LANGUAGE_PATTERN: "expected a language tag such as 'en', 'ru' or 'en-GB'",
+    GRADE_PATTERN: "expected an Admiralty grade: a letter A-F then a digit 1-6, e.g. B2",
+}
+# Errors where quoting a value YAML typed implicitly (NO, 1.10, 12:30) would fix it.
+TEXT_EXPECTED = {"string_type", "enum", "string_pattern_mismatch", "literal_error"}
 
 
 @dataclass(frozen=True)
@@ -43,85 +59,83 @@ class ValidatedAssessment:
         return self.document.brief_id
 
 
+ID_LISTS: dict[str, DataPath] = {
+    "member": ("event", "members"),
+    "key judgment": ("key_judgments",),
+    "outcome": ("outcomes",),
+    "issue": ("cohesion", "issues"),
+    "scenario": ("outlook", "scenarios"),
+    "source": ("sources",),
+}
+
+
 def validate(document: SourceDocument) -> ValidatedAssessment:
     """Validate a loaded source; raise BriefgenError listing every error in it."""
+    data = document.data
+    structural = [_locate(problem, document) for problem in check_structure(data)]
     try:
-        assessment = Assessment.model_validate(document.data)
+        assessment = Assessment.model_validate(data, context=declared_ids(data))
     except ValidationError as exc:
-        raise BriefgenError(_sorted(_describe(error, document) for error in exc.errors())) from None
-    problems = [_locate(problem, document) for problem in cross_check(assessment)]
+        raise BriefgenError(_sorted([*(_describe(error, document) for error in exc.errors()), *structural])) from None
+    problems = structural + [_locate(problem, document) for problem in cross_check(assessment)]
     errors = [problem for problem in problems if problem.severity is Severity.ERROR]
     if errors:
         raise BriefgenError(_sorted(errors))
     return ValidatedAssessment(document, assessment, tuple(_sorted(problems)))
 
 
+def declared_ids(data: Any) -> dict[str, list[str]]:
+    """The member, source and scenario ids a document declares, read leniently from raw data.
+
+    Passed to the models as validation context, so references are checked in the same pass as the rest.
+    """
+    return {kind: [value for _, value in _ids(data, ID_LISTS[kind])] for kind in ("member", "source", "scenario")}
+
+
+def check_structure(data: Any) -> Iterator[Problem]:
+    """Checks that need only the raw data, so they run even when other values are invalid.
+
+    Ids are unique within their list, and each member takes one position per contested issue.
+    """
+    for at in ID_LISTS.values():
+        yield from _unique(_ids(data, at), lambda index, at=at: (*at, index, "id"), "duplicate id '{}'")
+    for index, issue in enumerate(_items(data, ("cohesion", "issues"))):
+        positions = _items(issue, ("positions",))
+        members = [(n, p["member"]) for n, p in enumerate(positions) if isinstance(p.get("member"), str)]
+        at = ("cohesion", "issues", index, "positions")
+        yield from _unique(
+            members, lambda n, at=at: (*at, n, "member"), "member '{}' already has a position on this issue"
+        )
+
+
 def cross_check(assessment: Assessment) -> Iterator[Problem]:
-    """Checks that span the whole document; each finding names the path of the offending value."""
+    """Checks over a whole valid document: its dates, and sources nothing cites."""
     a = assessment
-    yield from _unique_ids(("event", "members"), [m.id for m in a.event.members])
-    yield from _unique_ids(("key_judgments",), [j.id for j in a.key_judgments])
-    yield from _unique_ids(("outcomes",), [o.id for o in a.outcomes])
-    yield from _unique_ids(("cohesion", "issues"), [i.id for i in a.cohesion.issues])
-    yield from _unique_ids(("outlook", "scenarios"), [s.id for s in a.outlook.scenarios])
-    yield from _unique_ids(("sources",), [s.id for s in a.sources])
-
-    members = [m.id for m in a.event.members]
-    for index, attendee in enumerate(a.event.attendees):
-        if attendee.member is not None:
-            yield from _reference(("event", "attendees", index, "member"), attendee.member, members, "member")
-    for index, issue in enumerate(a.cohesion.issues):
-        seen: dict[str, int] = {}
-        for number, position in enumerate(issue.positions):
-            at = ("cohesion", "issues", index, "positions", number, "member")
-            yield from _reference(at, position.member, members, "member")
-            if position.member in seen:
-                first = ("cohesion", "issues", index, "positions", seen[position.member], "member")
-                yield Problem(at, f"member '{position.member}' already has a position on this issue", first)
-            seen.setdefault(position.member, number)
-    yield from _reference(("leverage", "power"), a.leverage.power, members, "member")
-    for index, lever in enumerate(a.leverage.levers):
-        for number, target in enumerate(lever.over):
-            yield from _reference(("leverage", "levers", index, "over", number), target, members, "member")
-
-    scenarios = [s.id for s in a.outlook.scenarios]
-    for index, indicator in enumerate(a.outlook.indicators):
-        if indicator.points_to is not None:
-            at = ("outlook", "indicators", index, "points_to")
-            yield from _reference(at, indicator.points_to, scenarios, "scenario")
-
-    sources = [s.id for s in a.sources]
-    cited: set[str] = set()
-    for section, items in (("key_judgments", a.key_judgments), ("outcomes", a.outcomes)):
-        for index, item in enumerate(items):
-            for number, ref in enumerate(item.sources):
-                cited.add(ref)
-                yield from _reference((section, index, "sources", number), ref, sources, "source")
+    cited = {ref for item in (*a.key_judgments, *a.outcomes) for ref in item.sources}
     for index, source in enumerate(a.sources):
         if source.id not in cited:
             yield Problem(("sources", index, "id"), f"source '{source.id}' is never cited", severity=Severity.WARNING)
-
     if a.brief.published < a.event.date:
         yield Problem(("brief", "published"), f"the brief is dated before the event it assesses ({a.event.date})")
 
 
-def _unique_ids(at: DataPath, ids: list[str]) -> Iterator[Problem]:
+def _items(data: Any, keys: DataPath) -> list[dict[str, Any]]:
+    """The mappings in the list at keys, or none when the data has another shape there."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return [item if isinstance(item, dict) else {} for item in data] if isinstance(data, list) else []
+
+
+def _ids(data: Any, keys: DataPath) -> list[tuple[int, str]]:
+    return [(i, item["id"]) for i, item in enumerate(_items(data, keys)) if isinstance(item.get("id"), str)]
+
+
+def _unique(values: list[tuple[int, str]], path_of: Callable[[int], DataPath], message: str) -> Iterator[Problem]:
     first: dict[str, int] = {}
-    for index, value in enumerate(ids):
+    for index, value in values:
         if value in first:
-            yield Problem((*at, index, "id"), f"duplicate id '{value}'", (*at, first[value], "id"))
+            yield Problem(path_of(index), message.format(value), path_of(first[value]))
         first.setdefault(value, index)
-
-
-def _reference(at: DataPath, value: str, known: list[str], kind: str) -> Iterator[Problem]:
-    if value not in known:
-        hint = _suggestion(value, known) or f"; known {kind}s: {', '.join(known)}"
-        yield Problem(at, f"unknown {kind} '{value}'{hint}")
-
-
-def _suggestion(value: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _locate(problem: Problem, document: SourceDocument) -> Diagnostic:
@@ -141,7 +155,7 @@ def _describe(error: Any, document: SourceDocument) -> Diagnostic:
         span = document.span(loc)
         key = str(loc[-1])
         allowed = _fields_at(loc[:-1])
-        hint = _suggestion(key, allowed) if allowed else ""
+        hint = suggestion(key, allowed) if allowed else ""
         return Diagnostic(
             shown, f"unknown key '{key}'{hint}", span.key_line or span.line, span.key_column or span.column
         )
@@ -150,8 +164,10 @@ def _describe(error: Any, document: SourceDocument) -> Diagnostic:
         where = f" in '{loc[-2]}'" if len(loc) > 1 and isinstance(loc[-2], str) else ""
         return Diagnostic(shown, f"missing required key '{loc[-1]}'{where}", span.line, span.column)
     span = document.span(loc)
+    if span.implicit == "empty (null)" and not span.raw and loc in document.spans:
+        return Diagnostic(shown, "needs a value", span.line, span.column)
     message = _message(kind, error)
-    if span.implicit and loc in document.spans:
+    if span.implicit and kind in TEXT_EXPECTED and loc in document.spans:
         message += f'; YAML read {span.raw!r} as {span.implicit}: put it in quotes, "{span.raw}"'
     return Diagnostic(shown, message, span.line, span.column)
 
@@ -159,17 +175,13 @@ def _describe(error: Any, document: SourceDocument) -> Diagnostic:
 def _message(kind: str, error: Any) -> str:
     if kind in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
         return "expected a date written as YYYY-MM-DD"
-    if kind == "string_pattern_mismatch" and "\\n" in str(error.get("ctx", {}).get("pattern", "")):
-        return "must be a single line; use a prose field for longer text"
-    if kind == "string_pattern_mismatch" and "A-F" in str(error.get("ctx", {}).get("pattern", "")):
-        return "expected an Admiralty grade: a letter A-F then a digit 1-6, e.g. B2"
-    if kind == "string_pattern_mismatch" and "a-z0-9" in str(error.get("ctx", {}).get("pattern", "")):
-        return "expected an id made of lower-case letters, digits and hyphens, e.g. 'inf-treaty'"
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[error["ctx"]["pattern"]]
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind == "enum":
         choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
-        return f"'{error['input']}' is not one of: {', '.join(choices)}{_suggestion(str(error['input']), choices)}"
+        return f"'{error['input']}' is not one of: {', '.join(choices)}{suggestion(str(error['input']), choices)}"
     if kind == "too_short" and error["ctx"].get("actual_length") == 0:
         return f"needs at least {error['ctx']['min_length']} item"
     message = str(error["msg"])

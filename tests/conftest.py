@@ -1,0 +1,61 @@
+"""Fixtures shared by briefgen's tests; the plain helpers live in helpers.py."""
+
+from pathlib import Path
+
+import pytest
+from helpers import (
+    SAMPLE_TEXT,
+    SHOWN,
+    Built,
+    Checked,
+    assert_no_traceback,
+    build_sample,
+    make_project,
+    run_briefgen,
+    write_source,
+)
+from pypdf import PdfReader
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh temporary project holding a copy of the sample source."""
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture
+def check(tmp_path: Path):
+    """check(text_or_bytes) -> Checked: write the source into a temp project and run `validate` on it."""
+    root = make_project(tmp_path / "checked", sources={})
+
+    def run(content: str | bytes) -> Checked:
+        write_source(root / SHOWN, content)
+        proc = run_briefgen("validate", SHOWN, cwd=root)
+        assert_no_traceback(proc)
+        lines = [line for line in proc.stderr.splitlines() if line.startswith(SHOWN)]
+        return Checked(proc.returncode, lines, proc.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sample project built once (PDF and HTML) with the built-in templates."""
+    return build_sample(tmp_path_factory.mktemp("sample-build"))
+
+
+@pytest.fixture(scope="session")
+def sample_html(sample_build: Built) -> str:
+    return sample_build.html.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(sample_build: Built) -> PdfReader:
+    return PdfReader(sample_build.pdf)
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> dict:
+    import yaml
+
+    return yaml.safe_load(SAMPLE_TEXT)

@@ -1,0 +1,278 @@
+"""Helpers shared by briefgen's tests.
+
+The command line is always run in a child process (``python -m briefgen``) with a
+temporary project folder as its working directory, so tests see exactly what a
+user sees: the exit code, stdout and stderr. Broken inputs are made by text edits
+of the sample source, so every expected line and column is known.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import NamedTuple
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sources" / "csto-astana-2018.yaml"
+SAMPLE_ID = "csto-astana-2018"
+SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# running briefgen
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a briefgen child process: ours, minus anything that would mask a bug."""
+    env = {key: value for key, value in os.environ.items() if key not in {"SOURCE_DATE_EPOCH", "PYTHONWARNINGS"}}
+    env.update(extra)
+    return env
+
+
+def run_briefgen(*args: object, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m briefgen ARGS`` in cwd and capture everything."""
+    return subprocess.run(
+        [sys.executable, "-m", "briefgen", *(str(arg) for arg in args)],
+        cwd=cwd,
+        env=env or child_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr, f"briefgen crashed instead of reporting:\n{proc.stderr}"
+    assert "Traceback" not in proc.stdout, f"briefgen crashed instead of reporting:\n{proc.stdout}"
+
+
+# ---------------------------------------------------------------------------
+# temporary projects
+
+
+def make_project(root: Path, sources: dict[str, str | bytes] | None = None) -> Path:
+    """A project folder with sources/ (the sample by default) and no templates/ of its own."""
+    (root / "sources").mkdir(parents=True, exist_ok=True)
+    for name, content in (sources if sources is not None else {f"{SAMPLE_ID}.yaml": SAMPLE_TEXT}).items():
+        write_source(root / "sources" / name, content)
+    return root
+
+
+def write_source(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", newline="")
+
+
+# ---------------------------------------------------------------------------
+# editing the sample source by text, so positions are known
+
+
+def line_of(text: str, needle: str, start: int = 1) -> int:
+    """The 1-based number of the first line at or after `start` containing needle."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if number >= start and needle in line:
+            return number
+    raise AssertionError(f"no line containing {needle!r} (from line {start}) in the source")
+
+
+def column_of(text: str, line: int, needle: str) -> int:
+    """The 1-based column where needle starts on the given line."""
+    found = text.split("\n")[line - 1].find(needle)
+    assert found >= 0, f"{needle!r} is not on line {line}: {text.split(chr(10))[line - 1]!r}"
+    return found + 1
+
+
+def replace_line(text: str, line: int, old: str, new: str) -> str:
+    """Replace the first `old` on the given 1-based line by `new`, insisting it is there."""
+    lines = text.split("\n")
+    assert old in lines[line - 1], f"line {line} is {lines[line - 1]!r}, which lacks {old!r}"
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    return "\n".join(lines)
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """Replace a fragment that occurs exactly once in the text."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def delete_lines(text: str, first: int, last: int) -> str:
+    lines = text.split("\n")
+    return "\n".join(lines[: first - 1] + lines[last:])
+
+
+# ---------------------------------------------------------------------------
+# validating a (broken) source through the command line
+
+
+class Checked(NamedTuple):
+    """What `briefgen validate` said about one source."""
+
+    code: int
+    lines: list[str]  # the diagnostics about the source, in the order printed
+    stderr: str
+
+
+SOURCE_NAME = "brief.yaml"
+SHOWN = f"sources/{SOURCE_NAME}"
+
+
+def at(line: int | None, column: int | None, message: str, severity: str = "error") -> str:
+    """The expected diagnostic line for the checked source."""
+    place = ":".join(str(part) for part in (SHOWN, line, column) if part is not None)
+    return f"{place}: {severity}: {message}"
+
+
+# ---------------------------------------------------------------------------
+# reading outputs
+
+
+def _pdftotext(path: Path) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True).stdout
+    text = out.decode("utf-8")
+    # undo line-end hyphenation: WeasyPrint's automatic breaks (U+2010) vanish, breaks after a real hyphen stay
+    return re.sub(r"-\n", "-", re.sub(r"\u2010\n", "", text))
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text as pdftotext reads it, hyphenation undone and whitespace collapsed."""
+    return collapse(_pdftotext(path))
+
+
+def pdf_pages_text(path: Path) -> list[str]:
+    """The text of each page (pdftotext separates pages with form feeds)."""
+    pages = _pdftotext(path).split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()
+    return [collapse(page) for page in pages]
+
+
+def collapse(text: str) -> str:
+    """Whitespace collapsed to single spaces, soft hyphens dropped, typographic quotes made plain."""
+    text = text.replace("\u00ad", "").replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class _TextExtractor(HTMLParser):
+    """The visible text of an HTML document, and the text of each <table>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.tables: list[list[str]] = []
+        self._open_tables: list[list[str]] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style", "head"}:
+            self._skip += 1
+        elif tag == "table":
+            self._open_tables.append([])
+        self.parts.append(" ")
+        for table in self._open_tables:
+            table.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "head"}:
+            self._skip -= 1
+        elif tag == "table" and self._open_tables:
+            self.tables.append(self._open_tables.pop())
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        self.parts.append(data)
+        for table in self._open_tables:
+            table.append(data)
+
+
+@dataclass(frozen=True)
+class HtmlText:
+    text: str
+    tables: list[str]
+
+
+def html_text(document: str) -> HtmlText:
+    """Visible text of an HTML document (collapsed), and of each of its tables."""
+    parser = _TextExtractor()
+    parser.feed(document)
+    parser.close()
+    return HtmlText(collapse("".join(parser.parts)), [collapse("".join(table)) for table in parser.tables])
+
+
+class _MetaCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, list[str]] = {}
+        self.html_attrs: dict[str, str | None] = {}
+        self.title: str | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "html":
+            self.html_attrs = attributes
+        elif tag == "meta" and attributes.get("name"):
+            self.meta.setdefault(str(attributes["name"]).lower(), []).append(attributes.get("content") or "")
+        elif tag == "title" and self.title is None:
+            self._in_title = True
+            self.title = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title = (self.title or "") + data
+
+
+def html_head(document: str) -> _MetaCollector:
+    """The <html> attributes, <title> and named <meta> elements of a document."""
+    parser = _MetaCollector()
+    parser.feed(document)
+    parser.close()
+    return parser
+
+
+# ---------------------------------------------------------------------------
+# the sample, built once per session
+
+
+@dataclass(frozen=True)
+class Built:
+    """A project built with `briefgen build`."""
+
+    root: Path
+    proc: subprocess.CompletedProcess[str]
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def pdf(self) -> Path:
+        return self.build_dir / f"{SAMPLE_ID}.pdf"
+
+    @property
+    def html(self) -> Path:
+        return self.build_dir / f"{SAMPLE_ID}.html"
+
+    @property
+    def manifest(self) -> Path:
+        return self.build_dir / "manifest.json"
+
+
+def build_sample(root: Path) -> Built:
+    make_project(root)
+    proc = run_briefgen("build", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, f"building the sample failed:\n{proc.stdout}\n{proc.stderr}"
+    return Built(root, proc)

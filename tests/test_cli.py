@@ -1,0 +1,212 @@
+"""The command line: usage, exit codes, output formats, and no tracebacks on bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import (
+    SAMPLE_ID,
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    child_env,
+    html_head,
+    line_of,
+    make_project,
+    replace_line,
+    run_briefgen,
+)
+from pypdf import PdfReader
+
+import briefgen
+
+SOURCE = f"sources/{SAMPLE_ID}.yaml"
+TITLE = "United on arms control, divided over itself: the CSTO after Astana"
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["validate"], ["build"], ["render"], ["schema"]], ids=lambda c: c[0] if c else "briefgen"
+)
+def test_help_exits_zero(project: Path, command: list[str]) -> None:
+    proc = run_briefgen(*command, "--help", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: briefgen")
+
+
+def test_version(project: Path) -> None:
+    proc = run_briefgen("--version", cwd=project)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"briefgen {briefgen.__version__}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "--format", "docx"],
+        ["build", "--format", "pdf,docx"],
+        ["build", "--format", ","],
+        ["frobnicate"],
+        ["render", SOURCE],
+        [],
+        ["validate", "--no-such-option"],
+    ],
+    ids=[
+        "format-docx",
+        "format-mixed",
+        "format-empty",
+        "unknown-command",
+        "render-without-o",
+        "no-command",
+        "bad-option",
+    ],
+)
+def test_bad_usage_exits_two(project: Path, args: list[str]) -> None:
+    proc = run_briefgen(*args, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "usage: briefgen" in proc.stderr
+    assert not (project / "build").exists()
+
+
+def test_render_pdf(project: Path) -> None:
+    proc = run_briefgen("render", SOURCE, "-o", "out/brief.pdf", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "rendered out/brief.pdf"
+    path = project / "out" / "brief.pdf"
+    assert path.read_bytes().startswith(b"%PDF-")
+    reader = PdfReader(path)
+    assert reader.metadata.title == TITLE
+    assert len(reader.pages) >= 2
+    assert sorted(p.name for p in (project / "out").iterdir()) == ["brief.pdf"]
+
+
+@pytest.mark.parametrize("name", ["brief.html", "BRIEF.HTML"])
+def test_render_html(project: Path, name: str) -> None:
+    proc = run_briefgen("render", SOURCE, "-o", name, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    document = (project / name).read_text(encoding="utf-8")
+    assert document.lstrip().lower().startswith("<!doctype html")
+    assert html_head(document).title.strip() == TITLE
+    assert not (project / "build").exists()
+
+
+def test_render_to_an_unknown_format_is_an_error(project: Path) -> None:
+    proc = run_briefgen("render", SOURCE, "-o", "out.docx", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "out.docx: error: cannot tell the format from the suffix; use one of .pdf, .html"
+    ]
+    assert not (project / "out.docx").exists()
+
+
+def test_render_reports_source_errors(project: Path) -> None:
+    series = line_of(SAMPLE_TEXT, "  series: Commentary")
+    (project / SOURCE).write_text(replace_line(SAMPLE_TEXT, series, "Commentary", "NO"), encoding="utf-8")
+    proc = run_briefgen("render", SOURCE, "-o", "out.html", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"{SOURCE}:{series}:11: error: ")
+    assert not (project / "out.html").exists()
+
+
+def test_schema_prints_the_json_schema(project: Path) -> None:
+    proc = run_briefgen("schema", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    schema = json.loads(proc.stdout)
+    properties = schema["properties"]
+    for key in (
+        "brief",
+        "event",
+        "bottom_line",
+        "key_judgments",
+        "outcomes",
+        "cohesion",
+        "leverage",
+        "outlook",
+        "sources",
+    ):
+        assert key in properties
+        assert key in schema["required"]
+    assert schema["$schema"].startswith("https://json-schema.org/")
+
+
+def test_validate_all_sources_by_default(tmp_path: Path) -> None:
+    series = line_of(SAMPLE_TEXT, "  series: Commentary")
+    root = make_project(
+        tmp_path / "p", {"a.yaml": SAMPLE_TEXT, "b.yaml": replace_line(SAMPLE_TEXT, series, "Commentary", "NO")}
+    )
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"sources/b.yaml:{series}:11: error: ")
+    assert lines[-1] == "1 of 2 sources valid"
+
+
+def test_validate_without_sources(tmp_path: Path) -> None:
+    proc = run_briefgen("validate", cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["sources: error: no sources (*.yaml) to process"]
+
+
+def imported_modules(args: list[str], cwd: Path) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "briefgen", *args],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "briefgen.cli" in proc.stderr  # importtime did report
+    return proc.stderr
+
+
+@pytest.mark.parametrize("args", [["validate"], ["schema"], ["build", "--format", "html"]], ids=" ".join)
+def test_commands_that_print_no_pdf_do_not_import_weasyprint(project: Path, args: list[str]) -> None:
+    modules = imported_modules(args, project)
+    assert "briefgen.validate" in modules
+    assert "weasyprint" not in modules
+
+
+def test_a_pdf_build_does_import_weasyprint(project: Path) -> None:
+    # the counterpart of the test above, so that its check is known to detect WeasyPrint
+    modules = imported_modules(["render", SOURCE, "-o", "x.pdf"], project)
+    assert "weasyprint" in modules
+
+
+def file_in_the_way(root: Path) -> Path:
+    (root / "afile").write_text("x", encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "nope.yaml"],
+        ["validate", "sources"],
+        ["render", "nope.yaml", "-o", "x.pdf"],
+        ["render", SOURCE, "-o", "afile/x.html"],
+        ["build", "--format", "html", "--out", "afile"],
+        ["build", "--format", "html", "nope.yaml"],
+        ["validate", "binary.yaml"],
+        ["validate", "list.yaml"],
+        ["validate", "scalar.yaml"],
+    ],
+)
+def test_no_traceback_on_bad_input(project: Path, args: list[str]) -> None:
+    file_in_the_way(project)
+    (project / "binary.yaml").write_bytes(bytes(range(256)) * 4)
+    (project / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    (project / "scalar.yaml").write_text("just words\n", encoding="utf-8")
+    proc = run_briefgen(*args, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert ": error: " in first, proc.stderr

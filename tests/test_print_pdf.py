@@ -1,0 +1,263 @@
+"""Stage 5, print PDF: real WeasyPrint output, read back with pypdf and pdftotext."""
+
+import base64
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+from helpers import (
+    SAMPLE_ID,
+    Built,
+    assert_no_traceback,
+    build_sample,
+    make_project,
+    pdf_pages_text,
+    pdf_text,
+    run_briefgen,
+)
+from pypdf import PdfReader
+
+from briefgen.render_html import builtin_templates_dir
+
+LIKELIHOOD_RANGES = {
+    "almost no chance": (1, 5),
+    "very unlikely": (5, 20),
+    "unlikely": (20, 45),
+    "roughly even chance": (45, 55),
+    "likely": (55, 80),
+    "very likely": (80, 95),
+    "almost certain": (95, 99),
+}
+
+
+@pytest.fixture(scope="module")
+def text(sample_build: Built) -> str:
+    return pdf_text(sample_build.pdf)
+
+
+def outline_entries(reader: PdfReader) -> list[tuple[str, int]]:
+    """Every bookmark, depth first, with the index of the page it points to."""
+    entries: list[tuple[str, int]] = []
+
+    def walk(items: list) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                entries.append((item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline)
+    return entries
+
+
+# --- content --------------------------------------------------------------------------------------
+
+
+def test_the_brief_runs_to_several_pages(sample_pdf: PdfReader) -> None:
+    assert len(sample_pdf.pages) >= 2
+
+
+def test_text_has_title_bottom_line_and_members(text: str, sample_data: dict) -> None:
+    assert sample_data["brief"]["title"] in text
+    assert "bottomline" in re.sub(r"\s", "", text).lower()  # the heading, however it is letter-spaced
+    assert " ".join(sample_data["bottom_line"].split()[:8]) in text
+    for member in sample_data["event"]["members"]:
+        assert member["name"] in text
+
+
+def test_every_judgment_has_its_likelihood_in_the_pdf(text: str, sample_data: dict) -> None:
+    lowered = text.lower()
+    judgments = sample_data["key_judgments"]
+    starts = []
+    for judgment in judgments:
+        prefix = " ".join(judgment["statement"].split()[:5]).lower()
+        assert prefix in lowered, f"judgment {judgment['id']!r} is missing from the PDF"
+        starts.append(lowered.index(prefix, starts[-1] if starts else 0))
+    for number, judgment in enumerate(judgments):
+        begin = starts[number - 1] if number else 0
+        end = starts[number + 1] if number + 1 < len(starts) else starts[number] + 2000
+        window = lowered[begin:end]
+        word = judgment["likelihood"]
+        low, high = LIKELIHOOD_RANGES[word]
+        assert re.search(rf"(?<![\w-])(?<!very )(?<!almost ){re.escape(word)}(?![\w-])", window), judgment["id"]
+        assert re.search(rf"(?<!\d){low}\s*%?\s*(?:\u2013|-|to)\s*{high}\s*%", window), judgment["id"]
+
+
+# --- metadata -------------------------------------------------------------------------------------
+
+
+def test_document_information(sample_pdf: PdfReader, sample_data: dict) -> None:
+    info = sample_pdf.metadata
+    assert info is not None
+    assert info.title == sample_data["brief"]["title"]
+    assert "Eurasia Security Desk" in (info.author or "")
+    keywords = info.get("/Keywords") or ""
+    for keyword in sample_data["brief"]["keywords"]:
+        assert keyword in keywords
+
+
+def test_document_language(sample_pdf: PdfReader) -> None:
+    assert sample_pdf.trailer["/Root"].get("/Lang") == "en"
+
+
+def test_dates_come_from_the_published_date_not_the_clock(sample_pdf: PdfReader) -> None:
+    info = sample_pdf.metadata
+    assert str(info["/CreationDate"]).startswith("D:20181116")
+    assert info.creation_date is not None and info.creation_date.date() == dt.date(2018, 11, 16)
+    assert str(info.get("/ModDate", "D:20181116")).startswith("D:20181116")
+
+
+def test_outline_has_the_section_headings(sample_pdf: PdfReader, sample_data: dict) -> None:
+    entries = outline_entries(sample_pdf)
+    assert entries, "the PDF has no bookmarks"
+    titles = [title for title, _ in entries]
+    assert any(re.search(r"bottom line", title, re.I) for title in titles), titles
+    assert any(re.search(r"judgments?", title, re.I) for title in titles), titles
+    assert any(re.search(r"sources|references", title, re.I) for title in titles), titles
+    pages = [page for _, page in entries]
+    assert all(0 <= page < len(sample_pdf.pages) for page in pages)
+
+
+def test_every_page_says_page_n_of_total(sample_build: Built, sample_pdf: PdfReader) -> None:
+    # print.css: @bottom-right { content: "Page " counter(page) " of " counter(pages) }
+    pages = pdf_pages_text(sample_build.pdf)
+    total = len(sample_pdf.pages)
+    assert len(pages) == total
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {total}" in page, f"page {number}: {page[-200:]!r}"
+
+
+def bundled_font_names() -> set[str]:
+    fonts = builtin_templates_dir() / "fonts"
+    return {TTFont(path)["name"].getDebugName(6) for path in fonts.glob("*.[ot]tf")}
+
+
+def embedded_fonts(reader: PdfReader) -> dict[str, str | None]:
+    """Base font name -> PostScript name of the embedded font program (None when not embedded)."""
+    found: dict[str, str | None] = {}
+    for page in reader.pages:
+        for ref in page["/Resources"].get("/Font", {}).values():
+            font = ref.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            program = None
+            if descriptor is not None:
+                descriptor = descriptor.get_object()
+                for key in ("/FontFile2", "/FontFile3", "/FontFile"):
+                    if key in descriptor:
+                        data = descriptor[key].get_object().get_data()
+                        program = TTFont(io.BytesIO(data))["name"].getDebugName(6) if key == "/FontFile2" else key
+                        break
+            found[str(font["/BaseFont"])] = program
+    return found
+
+
+def test_only_the_bundled_fonts_are_embedded(sample_pdf: PdfReader) -> None:
+    bundled = bundled_font_names()
+    assert bundled, "no bundled fonts found"
+    fonts = embedded_fonts(sample_pdf)
+    assert fonts
+    not_embedded = [name for name, program in fonts.items() if program is None]
+    assert not not_embedded, f"fonts not embedded: {not_embedded}"
+    foreign = {name: program for name, program in fonts.items() if program not in bundled}
+    assert not foreign, f"fonts that are not among the bundled {sorted(bundled)}: {foreign}"
+
+
+# --- determinism ----------------------------------------------------------------------------------
+
+
+def test_two_builds_in_two_folders_are_byte_identical(sample_build: Built, tmp_path: Path) -> None:
+    again = build_sample(tmp_path / "elsewhere" / "deeper")
+    assert again.pdf.read_bytes() == sample_build.pdf.read_bytes()
+    assert again.html.read_bytes() == sample_build.html.read_bytes()
+
+
+# --- the resource sandbox -------------------------------------------------------------------------
+
+PASSWD = Path("/etc/passwd").read_bytes()
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{{{{ assessment.brief.title }}}}</title>{head}</head>
+<body><h1>{{{{ assessment.brief.title }}}}</h1>{body}</body>
+</html>
+"""
+
+
+def print_with(root: Path, head: str = "", body: str = "", *options: str):
+    make_project(root)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "brief.html.j2").write_text(TEMPLATE.format(head=head, body=body), encoding="utf-8")
+    proc = run_briefgen("build", "--format", "pdf", *options, cwd=root)
+    assert_no_traceback(proc)
+    return proc
+
+
+def assert_nothing_leaked(root: Path) -> None:
+    assert not (root / "build" / f"{SAMPLE_ID}.pdf").exists()
+    for path in root.rglob("*"):
+        if path.is_file() and path.name != "passwd-link.css":
+            assert PASSWD[:32] not in path.read_bytes(), f"{path} holds bytes of /etc/passwd"
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "named"),
+    [
+        ("", '<img src="file:///etc/passwd" alt="">', "/etc/passwd"),
+        ("", '<img src="../../../../../../../../etc/passwd" alt="">', "/etc/passwd"),
+        ('<link rel="stylesheet" href="file:///etc/passwd">', "", "/etc/passwd"),
+        ('<style>@import url("file:///etc/passwd");</style>', "", "/etc/passwd"),
+        ("", '<p style="background: url(file:///etc/passwd)">x</p>', "/etc/passwd"),
+        ("", '<a rel="attachment" href="file:///etc/passwd">x</a>', "/etc/passwd"),
+        ('<link rel="stylesheet" href="http://169.254.169.254/x">', "", "http://169.254.169.254/x"),
+        ("", '<img src="https://example.org/pixel.png" alt="">', "https://example.org/pixel.png"),
+    ],
+    ids=["img", "relative-img", "stylesheet", "css-import", "css-url", "attachment", "metadata-ip", "web-image"],
+)
+def test_resources_outside_the_project_fail_the_brief(tmp_path: Path, head: str, body: str, named: str) -> None:
+    root = tmp_path / "p"
+    proc = print_with(root, head, body)
+    assert proc.returncode == 1
+    assert named in proc.stderr, proc.stderr
+    assert f"failed  sources/{SAMPLE_ID}.yaml" in proc.stderr
+    assert_nothing_leaked(root)
+
+
+def test_a_symlink_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir(parents=True)
+    (root / "passwd-link.css").symlink_to("/etc/passwd")
+    proc = print_with(root, '<link rel="stylesheet" href="passwd-link.css">')
+    assert proc.returncode == 1
+    assert "passwd-link.css" in proc.stderr
+    assert_nothing_leaked(root)
+
+
+def test_an_allowed_host_still_cannot_reach_private_addresses(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    proc = print_with(
+        root, '<link rel="stylesheet" href="http://169.254.169.254/x">', "", "--allow-host", "169.254.169.254"
+    )
+    assert proc.returncode == 1
+    assert "http://169.254.169.254/x" in proc.stderr
+    assert_nothing_leaked(root)
+
+
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def test_an_image_inside_the_project_is_allowed(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    (root / "templates").mkdir(parents=True)
+    (root / "templates" / "pixel.png").write_bytes(PIXEL)
+    proc = print_with(root, "", '<img src="{{ asset_url(\'pixel.png\') }}" alt="a pixel" style="width: 2cm">')
+    assert proc.returncode == 0, proc.stderr
+    reader = PdfReader(root / "build" / f"{SAMPLE_ID}.pdf")
+    objects = reader.pages[0]["/Resources"].get("/XObject", {})
+    assert any(obj.get_object().get("/Subtype") == "/Image" for obj in objects.values())

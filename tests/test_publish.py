@@ -1,0 +1,177 @@
+"""Stage 6, publish: the build folder holds complete outputs and a manifest that describes them."""
+
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from helpers import (
+    SAMPLE_ID,
+    SAMPLE_TEXT,
+    Built,
+    assert_no_traceback,
+    line_of,
+    make_project,
+    replace_line,
+    run_briefgen,
+)
+from pypdf import PdfReader
+
+SERIES = line_of(SAMPLE_TEXT, "  series: Commentary")
+BROKEN = replace_line(SAMPLE_TEXT, SERIES, "Commentary", "NO")
+
+
+def manifest(root: Path, out: str = "build") -> dict:
+    return json.loads((root / out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def entries(root: Path, out: str = "build") -> dict[str, dict]:
+    return {entry["id"]: entry for entry in manifest(root, out)["briefs"]}
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary or hidden files a build must not leave behind."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp"))
+
+
+def test_manifest_describes_the_outputs(sample_build: Built) -> None:
+    document = manifest(sample_build.root)
+    assert [entry["id"] for entry in document["briefs"]] == [SAMPLE_ID]
+    [entry] = document["briefs"]
+    assert entry["source"] == f"sources/{SAMPLE_ID}.yaml"
+    assert set(entry["outputs"]) == {"pdf", "html"}
+    assert entry["warnings"] == []
+    for output_format, output in entry["outputs"].items():
+        path = sample_build.build_dir / output["path"]
+        assert path.name == f"{SAMPLE_ID}.{output_format}"
+        data = path.read_bytes()
+        assert output["sha256"] == hashlib.sha256(data).hexdigest()
+        assert output["bytes"] == len(data)
+    assert entry["outputs"]["pdf"]["pages"] == len(PdfReader(sample_build.pdf).pages)
+    assert "pages" not in entry["outputs"]["html"]
+
+
+def test_build_reports_what_it_built(sample_build: Built) -> None:
+    pages = len(PdfReader(sample_build.pdf).pages)
+    assert (
+        f"built   {SAMPLE_ID}: build/{SAMPLE_ID}.html, build/{SAMPLE_ID}.pdf ({pages} pages)"
+        in sample_build.proc.stdout
+    )
+    assert "1 built, 0 failed" in sample_build.proc.stdout
+    assert leftovers(sample_build.build_dir) == []
+
+
+def test_format_html_writes_only_html(project: Path) -> None:
+    proc = run_briefgen("build", "--format", "html", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (project / "build").iterdir()) == [f"{SAMPLE_ID}.html", "manifest.json"]
+    assert set(entries(project)[SAMPLE_ID]["outputs"]) == {"html"}
+
+
+def test_out_dir_is_honoured(project: Path) -> None:
+    proc = run_briefgen("build", "--format", "html", "--out", "site/briefs", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert (project / "site" / "briefs" / f"{SAMPLE_ID}.html").is_file()
+    assert entries(project, "site/briefs")[SAMPLE_ID]["outputs"]["html"]["path"] == f"{SAMPLE_ID}.html"
+    assert not (project / "build").exists()
+
+
+def test_one_broken_source_does_not_stop_the_others(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {"good.yaml": SAMPLE_TEXT, "bad.yaml": BROKEN})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert f"sources/bad.yaml:{SERIES}:11: error: " in proc.stderr
+    assert "failed  sources/bad.yaml" in proc.stderr
+    assert "1 built, 1 failed" in proc.stdout
+    build = root / "build"
+    assert (build / "good.html").is_file()
+    assert not list(build.glob("bad.*"))
+    assert leftovers(build) == []
+    assert list(entries(root)) == ["good"]
+
+
+def test_a_brief_failing_at_the_pdf_stage_leaves_no_outputs_at_all(tmp_path: Path) -> None:
+    # the bad brief's HTML renders fine; its PDF then fails on a refused resource
+    template = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ assessment.brief.title }}</title></head>'
+        "<body><h1>{{ assessment.brief.title }}</h1>"
+        '{% if assessment.brief.series == "Broken" %}<img src="file:///etc/passwd" alt="x">{% endif %}'
+        "</body></html>\n"
+    )
+    bad = replace_line(SAMPLE_TEXT, SERIES, "Commentary", "Broken")
+    root = make_project(tmp_path / "p", {"good.yaml": SAMPLE_TEXT, "bad.yaml": bad})
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(template, encoding="utf-8")
+    proc = run_briefgen("build", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "/etc/passwd" in proc.stderr
+    build = root / "build"
+    assert sorted(p.name for p in build.iterdir()) == ["good.html", "good.pdf", "manifest.json"]
+    assert list(entries(root)) == ["good"]
+
+
+def test_a_removed_source_disappears_from_the_manifest(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {"one.yaml": SAMPLE_TEXT, "two.yaml": SAMPLE_TEXT})
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    assert list(entries(root)) == ["one", "two"]
+    (root / "sources" / "two.yaml").unlink()
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert list(entries(root)) == ["one"]
+
+
+def test_building_one_source_keeps_the_others_in_the_manifest(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {"one.yaml": SAMPLE_TEXT, "two.yaml": SAMPLE_TEXT})
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    before = entries(root)
+    proc = run_briefgen("build", "--format", "html", "sources/one.yaml", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert entries(root) == before
+
+
+def test_rebuilding_gives_the_same_manifest(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    first = (root / "build" / "manifest.json").read_bytes()
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    assert (root / "build" / "manifest.json").read_bytes() == first
+
+
+def test_warnings_are_recorded_in_the_manifest(tmp_path: Path) -> None:
+    refs = line_of(SAMPLE_TEXT, "    sources: [jorbenadze-2018, inf-treaty-1987]")
+    text = replace_line(SAMPLE_TEXT, refs, ", inf-treaty-1987", "")
+    root = make_project(tmp_path / "p", {"brief.yaml": text})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    line = line_of(text, "  - id: inf-treaty-1987")
+    warning = f"sources/brief.yaml:{line}:9: warning: source 'inf-treaty-1987' is never cited"
+    assert warning in proc.stderr.splitlines()
+    assert entries(root)["brief"]["warnings"] == [warning]
+
+
+def test_a_second_build_into_a_busy_folder_is_refused(project: Path) -> None:
+    build = project / "build"
+    build.mkdir()
+    handle = os.open(build, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = run_briefgen("build", "--format", "html", cwd=project)
+    finally:
+        os.close(handle)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "another briefgen build" in proc.stderr
+    assert list(build.iterdir()) == []
+
+
+def test_an_output_folder_that_is_a_file_is_an_error(project: Path) -> None:
+    (project / "build").write_text("not a folder", encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("build: error: ")

@@ -1,0 +1,219 @@
+"""Stage 4, render HTML: the brief's data reaches the page, escaped, through overridable templates."""
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers import (
+    SAMPLE_ID,
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    html_head,
+    html_text,
+    line_of,
+    make_project,
+    replace_line,
+    run_briefgen,
+)
+
+LIKELIHOOD_RANGES = {
+    "almost no chance": (1, 5),
+    "very unlikely": (5, 20),
+    "unlikely": (20, 45),
+    "roughly even chance": (45, 55),
+    "likely": (55, 80),
+    "very likely": (80, 95),
+    "almost certain": (95, 99),
+}
+
+
+def word_pattern(word: str) -> str:
+    """A likelihood word on its own: 'likely' must not match inside 'unlikely' or 'very likely'."""
+    return rf"(?<![\w-])(?<!very )(?<!almost ){re.escape(word)}(?![\w-])"
+
+
+def range_pattern(low: int, high: int) -> str:
+    """'55\u201380%' (en dash), '55-80%', '55% - 80%' or '55 to 80%'."""
+    return rf"(?<!\d){low}\s*%?\s*(?:\u2013|-|to)\s*{high}\s*%"
+
+
+def first_words(text: str, count: int = 6) -> str:
+    return " ".join(text.replace("\u2019", "'").split()[:count])
+
+
+# --- the sample's data reaches the page ---------------------------------------------------------
+
+
+def test_document_language_title_and_dates(sample_html: str, sample_data: dict) -> None:
+    head = html_head(sample_html)
+    assert head.html_attrs.get("lang") == "en"
+    assert head.title is not None and head.title.strip() == sample_data["brief"]["title"]
+    assert head.meta.get("dcterms.created") == ["2018-11-16"]
+    assert head.meta.get("dcterms.modified") == ["2018-11-16"]
+
+
+def test_every_judgment_shows_its_likelihood_word_and_range(sample_html: str, sample_data: dict) -> None:
+    text = html_text(sample_html).text
+    judgments = sample_data["key_judgments"]
+    starts = []
+    for judgment in judgments:
+        prefix = first_words(judgment["statement"])
+        assert prefix in text, f"judgment {judgment['id']!r} is missing from the page"
+        starts.append(text.index(prefix, starts[-1] if starts else 0))
+    for number, judgment in enumerate(judgments):
+        # the likelihood stands next to its statement: between the previous and the next statement
+        begin = starts[number - 1] if number else 0
+        end = starts[number + 1] if number + 1 < len(starts) else starts[number] + 2000
+        window = text[begin:end]
+        word = judgment["likelihood"]
+        low, high = LIKELIHOOD_RANGES[word]
+        assert re.search(word_pattern(word), window), f"{judgment['id']}: '{word}' not shown"
+        assert re.search(range_pattern(low, high), window), f"{judgment['id']}: range {low} to {high}% not shown"
+
+
+def test_every_member_is_in_the_cohesion_table(sample_html: str, sample_data: dict) -> None:
+    issue_titles = [issue["title"] for issue in sample_data["cohesion"]["issues"]]
+    tables = [table for table in html_text(sample_html).tables if issue_titles[0] in table]
+    assert tables, "no table lists the contested issues"
+    table = tables[0]
+    for title in issue_titles:
+        assert title in table
+    for member in sample_data["event"]["members"]:
+        assert member["name"] in table, f"{member['name']} is missing from the cohesion table"
+
+
+def test_every_source_title_and_outcome_and_scenario(sample_html: str, sample_data: dict) -> None:
+    text = html_text(sample_html).text
+    for source in sample_data["sources"]:
+        assert " ".join(source["title"].split()) in text
+    for outcome in sample_data["outcomes"]:
+        assert outcome["title"].replace("\u2019", "'") in text
+    for scenario in sample_data["outlook"]["scenarios"]:
+        assert scenario["title"].replace("\u2019", "'") in text
+
+
+def test_the_standalone_html_does_not_point_at_local_files(sample_html: str) -> None:
+    assert "file:" not in sample_html
+    assert "/work/" not in sample_html and "/tmp/" not in sample_html
+
+
+# --- escaping -----------------------------------------------------------------------------------
+
+
+def test_text_fields_are_autoescaped(tmp_path: Path) -> None:
+    title = line_of(SAMPLE_TEXT, "  title: ")
+    author = line_of(SAMPLE_TEXT, "    - name: Eurasia Security Desk")
+    text = replace_line(
+        SAMPLE_TEXT, title, SAMPLE_TEXT.split("\n")[title - 1], '  title: "Sample <script>alert(1)</script> brief"'
+    )
+    text = replace_line(text, author, "Eurasia Security Desk", "'Desk\" onmouseover=\"alert(2)'")
+    root = make_project(tmp_path / "p", {"brief.yaml": text})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "build" / "brief.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+    assert not re.search(r'"\s*onmouseover="alert', html)
+    assert html_head(html).title.strip() == "Sample <script>alert(1)</script> brief"
+
+
+# --- project templates ----------------------------------------------------------------------------
+
+MINIMAL = """<!DOCTYPE html>
+<html lang="{{ assessment.brief.language }}">
+<head><meta charset="utf-8"><title>{{ assessment.brief.title }}</title></head>
+<body><p>project override for {{ analysis.brief_id }}</p></body>
+</html>
+"""
+
+
+def render_with(tmp_path: Path, templates: dict[str, str], output: str = "out.html"):
+    root = make_project(tmp_path / "p")
+    for name, content in templates.items():
+        path = root / "templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", output, cwd=root)
+    assert_no_traceback(proc)
+    return root, proc
+
+
+def test_a_project_template_overrides_the_built_in(tmp_path: Path) -> None:
+    root, proc = render_with(tmp_path, {"brief.html.j2": MINIMAL})
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "out.html").read_text(encoding="utf-8")
+    assert "project override for csto-astana-2018" in html
+    assert "CSTO summit in Astana: A mixed picture of cohesion" not in html  # the built-in lists the sources
+
+
+def test_a_project_partial_overrides_one_section_of_the_built_in(tmp_path: Path) -> None:
+    partial = '<section id="bottom-line"><p>PROJECT BOTTOM LINE for {{ analysis.brief_id }}</p></section>\n'
+    root, proc = render_with(tmp_path, {"partials/bottom_line.html.j2": partial})
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "out.html").read_text(encoding="utf-8")
+    assert "PROJECT BOTTOM LINE for csto-astana-2018" in html
+    assert "Astana exposed a Collective Security Treaty Organization" not in html
+    assert "CSTO summit in Astana: A mixed picture of cohesion" in html  # the rest is still the built-in
+
+
+def broken(line: int, statement: str) -> str:
+    lines = MINIMAL.split("\n")
+    lines.insert(line - 1, statement)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("output", ["out.html", "out.pdf"])
+def test_template_syntax_error_names_file_and_line(tmp_path: Path, output: str) -> None:
+    root, proc = render_with(tmp_path, {"brief.html.j2": broken(4, "{% for x in %}")}, output)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines and lines[0].startswith("templates/brief.html.j2:4: error: template error: "), proc.stderr
+    assert not (root / output).exists()
+
+
+def test_template_undefined_variable_names_file_and_line(tmp_path: Path) -> None:
+    root, proc = render_with(tmp_path, {"brief.html.j2": broken(3, "<p>{{ no_such_variable }}</p>")})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/brief.html.j2:3: error: template error: 'no_such_variable' is undefined"
+    ]
+    assert not (root / "out.html").exists()
+
+
+def test_template_error_in_an_included_partial_names_the_partial(tmp_path: Path) -> None:
+    templates = {
+        "brief.html.j2": broken(3, '{% include "partials/extra.html.j2" %}'),
+        "partials/extra.html.j2": "<p>fine</p>\n<p>{{ assessment.brief.no_such_field }}</p>\n",
+    }
+    _, proc = render_with(tmp_path, templates)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines and lines[0].startswith("templates/partials/extra.html.j2:2: error: template error: "), proc.stderr
+    assert "no_such_field" in lines[0]
+
+
+def test_missing_included_template_names_the_including_line(tmp_path: Path) -> None:
+    _, proc = render_with(tmp_path, {"brief.html.j2": broken(2, '{% include "partials/nope.html.j2" %}')})
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines and lines[0].startswith("templates/brief.html.j2:2: error: "), proc.stderr
+    assert "partials/nope.html.j2" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "{{ assessment.__class__.__mro__ }}",
+        "{{ assessment.brief.keywords.append('x') }}",
+        "{{ ''.__class__.__subclasses__() }}",
+    ],
+    ids=["dunder", "mutation", "subclasses"],
+)
+def test_templates_are_sandboxed(tmp_path: Path, statement: str) -> None:
+    root, proc = render_with(tmp_path, {"brief.html.j2": broken(3, statement)})
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines and lines[0].startswith("templates/brief.html.j2:3: error: template error: "), proc.stderr
+    assert "unsafe" in lines[0]
+    assert not (root / "out.html").exists()
