@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,14 +17,19 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run briefgen; return the process exit code."""
     args = _parser().parse_args(argv)
-    project = Project(Path.cwd(), tuple(getattr(args, "allow_hosts", ())))
     try:
+        if args.command in (init_command,):
+            return int(args.command(args, None))
+        project = Project.open(Path.cwd(), getattr(args, "theme", None), getattr(args, "allow_hosts", ()))
         return int(args.command(args, project))
     except BriefgenError as exc:
         _report(exc.diagnostics)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early, as `briefgen templates list | head` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def validate_command(args: argparse.Namespace, project: Project) -> int:
@@ -31,7 +37,7 @@ def validate_command(args: argparse.Namespace, project: Project) -> int:
     failed = 0
     for source in sources:
         try:
-            _report(read_assessment(source).warnings)
+            _report(read_assessment(source, project).warnings)
         except BriefgenError as exc:
             _report(exc.diagnostics)
             failed += 1
@@ -84,6 +90,50 @@ def schema_command(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
+def init_command(args: argparse.Namespace, project: None) -> int:
+    from briefgen.scaffold import init_project
+
+    for path in init_project(args.folder):
+        print(f"created {display_path(path)}{'/' if path.is_dir() else ''}")
+    print(f"now: cd {display_path(args.folder)} && briefgen build")
+    return EXIT_OK
+
+
+def new_command(args: argparse.Namespace, project: Project) -> int:
+    from briefgen.scaffold import new_source
+
+    print(f"created {display_path(new_source(project.root, args.id))}")
+    return EXIT_OK
+
+
+def templates_list_command(args: argparse.Namespace, project: Project) -> int:
+    from briefgen.theming import available_themes, template_names, template_search_path
+
+    theme = project.theme or project.config.theme
+    search_path = template_search_path(project.root, theme)
+    print(f"theme: {theme}")
+    print("search path (first match wins):")
+    for number, folder in enumerate(search_path, start=1):
+        print(f"  {number}. {display_path(folder)}")
+    print("templates (winner, then what it hides):")
+    for name, folders in template_names(search_path).items():
+        hidden = f"  (hides {', '.join(str(search_path.index(f) + 1) for f in folders[1:])})" if folders[1:] else ""
+        print(f"  {search_path.index(folders[0]) + 1}. {name}{hidden}")
+    print("themes:")
+    for name, found in sorted(available_themes(project.root).items()):
+        extends = f" (extends {found.extends})" if found.extends else ""
+        print(f"  {name}{extends}: {found.description}")
+    return EXIT_OK
+
+
+def templates_eject_command(args: argparse.Namespace, project: Project) -> int:
+    from briefgen.scaffold import eject_template
+
+    target = eject_template(project.root, project.theme or project.config.theme, args.name, args.force)
+    print(f"copied to {display_path(target)}; edit it there, it now wins over the built-in one")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefgen",
@@ -112,17 +162,44 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated output formats: pdf, html (default: pdf,html)",
     )
     _add_network_option(build)
+    _add_theme_option(build)
     build.set_defaults(command=build_command)
 
     render = commands.add_parser("render", help="render one source to one file; the format follows the suffix")
     render.add_argument("path", type=Path, metavar="PATH", help="the source to render")
     render.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT", help="a .pdf or .html file")
     _add_network_option(render)
+    _add_theme_option(render)
     render.set_defaults(command=render_command)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the source format")
     schema.set_defaults(command=schema_command)
+
+    init = commands.add_parser("init", help="create a new project that builds at once")
+    init.add_argument("folder", type=Path, metavar="DIR", help="the folder to create the project in")
+    init.set_defaults(command=init_command)
+
+    new = commands.add_parser("new", help="add a starter source, sources/ID.yaml")
+    new.add_argument("id", metavar="ID", help="the brief's id: lower-case letters, digits and hyphens")
+    new.set_defaults(command=new_command)
+
+    templates = commands.add_parser("templates", help="list or copy the templates a brief is rendered with")
+    template_commands = templates.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    listing = template_commands.add_parser("list", help="show the search path and which file wins for each name")
+    _add_theme_option(listing)
+    listing.set_defaults(command=templates_list_command)
+    eject = template_commands.add_parser("eject", help="copy a built-in template into templates/ to edit it")
+    eject.add_argument(
+        "name", metavar="NAME", help="a name from 'briefgen templates list', e.g. partials/masthead.html.j2"
+    )
+    eject.add_argument("--force", action="store_true", help="replace the project's copy if there is one")
+    _add_theme_option(eject)
+    eject.set_defaults(command=templates_eject_command)
     return parser
+
+
+def _add_theme_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--theme", metavar="NAME", help="render with this theme, whatever the sources and config say")
 
 
 def _add_network_option(parser: argparse.ArgumentParser) -> None:

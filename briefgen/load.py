@@ -90,8 +90,11 @@ class _StrictLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-def load_source(path: Path) -> SourceDocument:
-    """Read and parse one source file; raise BriefgenError with every problem found."""
+def load_source(path: Path, *, allow_empty: bool = False) -> SourceDocument:
+    """Read and parse one YAML file; raise BriefgenError with every problem found.
+
+    An empty file is an error unless allow_empty, when its data is None.
+    """
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -104,10 +107,10 @@ def load_source(path: Path) -> SourceDocument:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BriefgenError([Diagnostic(shown, "source is not valid UTF-8", line, 1)]) from None
-    return parse_source(text, path)
+    return parse_source(text, path, allow_empty=allow_empty)
 
 
-def parse_source(text: str, path: Path) -> SourceDocument:
+def parse_source(text: str, path: Path, *, allow_empty: bool = False) -> SourceDocument:
     """Parse YAML text into a SourceDocument."""
     shown = display_path(path)
     try:
@@ -126,6 +129,8 @@ def parse_source(text: str, path: Path) -> SourceDocument:
     finally:
         loader.dispose()
     if root is None:
+        if allow_empty:
+            return SourceDocument(path, None, {})
         raise BriefgenError([Diagnostic(shown, "source is empty", 1, 1)])
     builder = _Builder(shown, loader)
     data = builder.build(root, ())

@@ -76,6 +76,7 @@ SourceRef = Annotated[Identifier, _declared("source")]
 ScenarioRef = Annotated[
     Identifier, _declared("scenario"), Field(description="Id of a scenario in `outlook.scenarios`.")
 ]
+ThemeRef = Annotated[Identifier, _declared("theme")]
 SourceRefs = Annotated[
     list[SourceRef],
     Field(min_length=1, description="Ids of entries in `sources` that this rests on."),
@@ -155,7 +156,10 @@ class Brief(Model):
     series: Text = Field(description="The publication series, e.g. Commentary or Policy Brief.")
     published: dt.date
     authors: list[Author] = Field(min_length=1)
-    language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] = "en"
+    language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] | None = Field(
+        None, description="The brief's language, e.g. en or ru (default: the project's language)."
+    )
+    theme: ThemeRef | None = Field(None, description="The theme to render with (default: the project's theme).")
     keywords: list[Text] = []
 
 

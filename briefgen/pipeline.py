@@ -10,16 +10,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from briefgen.analyse import analyse
+from briefgen.config import ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.labels import load_labels
 from briefgen.load import load_source
-from briefgen.render_html import (
-    PACKAGE_DIR,
-    Medium,
-    builtin_templates_dir,
-    make_environment,
-    render_html,
-    template_search_path,
-)
+from briefgen.render_html import Medium, Presentation, make_environment, render_html
+from briefgen.theming import PACKAGE_DIR, available_themes, builtin_templates_dir, template_search_path
 from briefgen.validate import ValidatedAssessment, validate
 
 
@@ -30,13 +26,20 @@ class Format(StrEnum):
 
 @dataclass(frozen=True)
 class Project:
-    """A brief project: a folder with ``sources/`` and optionally ``templates/``.
+    """A brief project: a folder with ``sources/``, and optionally ``templates/`` and ``briefgen.yaml``.
 
-    ``allowed_hosts`` lists the only web hosts rendering may fetch from (none by default).
+    ``theme`` overrides the theme of every brief; ``allowed_hosts`` adds to the config's web hosts.
     """
 
     root: Path
-    allowed_hosts: tuple[str, ...] = ()
+    config: ProjectConfig = field(default_factory=ProjectConfig)
+    theme: str | None = None
+    extra_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def open(cls, root: Path, theme: str | None = None, allow_hosts: Collection[str] = ()) -> "Project":
+        """The project in root, with its config read and checked."""
+        return cls(root, load_config(root), theme, tuple(allow_hosts))
 
     @property
     def sources_dir(self) -> Path:
@@ -51,6 +54,10 @@ class Project:
         """The only folders rendering may read from: the project and briefgen's own files."""
         return [self.root, PACKAGE_DIR, builtin_templates_dir()]
 
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return (*self.config.network.allow_hosts, *self.extra_hosts)
+
 
 @dataclass(frozen=True)
 class RenderedBrief:
@@ -63,24 +70,33 @@ class RenderedBrief:
     warnings: tuple[Diagnostic, ...] = field(default=())
 
 
-def read_assessment(path: Path) -> ValidatedAssessment:
-    """Load and validate one source; raise BriefgenError with every problem in it."""
-    return validate(load_source(path))
+def read_assessment(path: Path, project: Project | None = None) -> ValidatedAssessment:
+    """Load and validate one source; raise BriefgenError with every problem in it.
+
+    With a project, a theme the brief names must be one the project has.
+    """
+    themes = available_themes(project.root) if project is not None else None
+    return validate(load_source(path), themes)
 
 
 def render_brief(path: Path, project: Project, formats: Collection[Format] = tuple(Format)) -> RenderedBrief:
     """Render one source to every requested format, in memory."""
-    validated = read_assessment(path)
+    validated = read_assessment(path, project)
     analysis = analyse(validated)
-    env = make_environment(template_search_path(project.root))
+    brief = validated.assessment.brief
+    theme = project.theme or brief.theme or project.config.theme
+    search_path = tuple(template_search_path(project.root, theme))
+    env = make_environment(search_path, project.root.resolve())
+    labels = load_labels(search_path, brief.language or project.config.language)
+    presentation = Presentation(project.config, theme, labels)
     outputs: dict[Format, bytes] = {}
     pages = None
     if Format.HTML in formats:
-        outputs[Format.HTML] = render_html(analysis, env, Medium.SCREEN).encode("utf-8")
+        outputs[Format.HTML] = render_html(analysis, env, Medium.SCREEN, presentation).encode("utf-8")
     if Format.PDF in formats:
         from briefgen.print_pdf import print_pdf  # WeasyPrint loads only when a PDF is wanted
 
-        html = render_html(analysis, env, Medium.PRINT)
+        html = render_html(analysis, env, Medium.PRINT, presentation)
         printed = print_pdf(
             html,
             base_dir=project.root,
@@ -99,6 +115,5 @@ def format_for(output: Path) -> Format:
         return Format(output.suffix.lower().lstrip("."))
     except ValueError:
         choices = ", ".join(f".{f}" for f in Format)
-        raise BriefgenError(
-            [Diagnostic(str(output), f"cannot tell the format from the suffix; use one of {choices}")]
-        ) from None
+        message = f"cannot tell the format from the suffix; use one of {choices}"
+        raise BriefgenError([Diagnostic(str(output), message)]) from None

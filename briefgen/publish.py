@@ -20,6 +20,7 @@ from briefgen.errors import BriefgenError, Diagnostic
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
 MANIFEST_NAME = "manifest.json"
+TEMPORARY_SUFFIX = ".briefgen-tmp"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,11 @@ def build(
 
 @contextlib.contextmanager
 def exclusive(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for one build at a time; a second build into it is refused, not interleaved."""
+    """Hold the output folder for one build at a time, after checking it can be written.
+
+    A second build into the same folder is refused, never interleaved. Temporary files left by a build
+    that was killed are removed once the folder is held.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = os.open(out_dir, os.O_RDONLY)
@@ -70,16 +75,27 @@ def exclusive(out_dir: Path) -> Iterator[None]:
             raise BriefgenError(
                 [Diagnostic(str(out_dir), "another briefgen build is writing this folder; run again when it ends")]
             ) from None
+        for stale in out_dir.glob(f".*{TEMPORARY_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+        _check_writable(out_dir)
         yield
     finally:
         os.close(handle)
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(str(folder), f"cannot write output folder: {exc.strerror}")]) from None
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write bytes to path through a temporary file in the same folder, then rename it into place."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     except OSError as exc:
         raise BriefgenError([Diagnostic(str(path.parent), f"cannot write output folder: {exc.strerror}")]) from None
     try:

@@ -1,17 +1,22 @@
 """Stage 4, render HTML: lay an analysed assessment out through Jinja2 templates.
 
-Templates are looked up in the project's ``templates/`` first, then in
-briefgen's built-in templates, so an editor overrides any file by giving one of
-the same name. Templates run in Jinja2's immutable sandbox, autoescaping is
-always on and undefined names are errors. A
-mistake in a template is reported with the template's file and line.
+Templates come from the search path of :mod:`briefgen.theming` (project, theme,
+parent themes, built-ins), so an editor overrides any file by giving one of the
+same name. Templates run in Jinja2's immutable sandbox, autoescaping is always
+on and undefined names are errors. A mistake in a template is reported with the
+template's file and line.
 """
 
+import base64
 import datetime as dt
+import functools
+import mimetypes
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -19,50 +24,14 @@ from markupsafe import Markup
 
 from briefgen import __version__
 from briefgen.analyse import Analysis
+from briefgen.config import ProjectConfig
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-from briefgen.prose import prose, prose_inline
+from briefgen.labels import Labels, format_date
+from briefgen.models import LIKELIHOOD_RANGES
+from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 
 ENTRY_TEMPLATE = "brief.html.j2"
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def builtin_templates_dir() -> Path:
-    """briefgen's own templates: inside the package when installed from a wheel, else the repository's."""
-    packaged = PACKAGE_DIR / "templates"
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
-
-
-def template_search_path(project_dir: Path) -> list[Path]:
-    """Where templates are looked up, first match winning: the project's, then the built-ins."""
-    candidates = [project_dir / "templates", builtin_templates_dir()]
-    unique: list[Path] = []
-    for candidate in candidates:
-        resolved = candidate.resolve()
-        if resolved.is_dir() and resolved not in unique:
-            unique.append(resolved)
-    return unique
-
-
-def make_environment(search_path: Sequence[Path]) -> jinja2.Environment:
-    """A sandboxed Jinja2 environment with autoescaping, strict undefined names and briefgen's filters.
-
-    The sandbox keeps an editor's template from reaching Python internals or changing the data.
-    """
-    env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(prose=prose, prose_inline=prose_inline, long_date=long_date)
-    env.globals.update(
-        stylesheet=lambda name: _stylesheet(env, name),
-        asset_url=lambda name: _asset_url(search_path, name),
-        generator=f"briefgen {__version__}",
-    )
-    return env
+MAX_EMBEDDED_BYTES = 1_000_000
 
 
 class Medium(StrEnum):
@@ -72,11 +41,59 @@ class Medium(StrEnum):
     PRINT = "print"
 
 
-def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium) -> str:
+@dataclass(frozen=True)
+class Presentation:
+    """How a brief is presented: the project's settings, the theme, and the labels of its language."""
+
+    config: ProjectConfig
+    theme: str
+    labels: Labels
+
+    @property
+    def language(self) -> str:
+        return self.labels.language
+
+
+@functools.lru_cache(maxsize=16)
+def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja2.Environment:
+    """A sandboxed Jinja2 environment with autoescaping, strict undefined names and briefgen's filters.
+
+    The sandbox keeps an editor's template from reaching Python internals or changing the data.
+    Environments are cached per search path, so their compiled templates are reused across briefs.
+    """
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(prose=_prose, prose_inline=_prose_inline, typo=_typographic, long_date=_long_date)
+    env.globals.update(
+        stylesheet=lambda name: _stylesheet(env, name),
+        asset_url=lambda name: _asset_url(search_path, name),
+        project_url=lambda name: Markup(_project_file(project_root, name).as_uri()),
+        embed=lambda name: _data_uri(_project_file(project_root, name)),
+        likelihood_ranges=LIKELIHOOD_RANGES,
+        generator=f"briefgen {__version__}",
+    )
+    return env
+
+
+def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium, presentation: Presentation) -> str:
     """Render the brief's HTML document; raise BriefgenError naming the template and line on a mistake."""
+    context: dict[str, Any] = {
+        "analysis": analysis,
+        "assessment": analysis.assessment,
+        "medium": str(medium),
+        "config": presentation.config,
+        "theme": presentation.theme,
+        "labels": presentation.labels,
+        "lang": presentation.language,
+    }
     try:
-        template = env.get_template(ENTRY_TEMPLATE)
-        return template.render(analysis=analysis, assessment=analysis.assessment, medium=str(medium))
+        return env.get_template(ENTRY_TEMPLATE).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise BriefgenError(
             [Diagnostic(_shown(exc.filename, exc.name), f"template error: {exc.message}", exc.lineno)]
@@ -94,9 +111,46 @@ def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium) -> 
         raise BriefgenError([Diagnostic(display_path(Path(filename)), f"template error: {exc}", line)]) from None
 
 
-def long_date(value: dt.date) -> str:
-    """A date as readers write it, e.g. '8 November 2018'."""
-    return f"{value.day} {value:%B %Y}"
+@jinja2.pass_context
+def _prose(context: jinja2.runtime.Context, text: str) -> Markup:
+    return prose(text, _quotes(context))
+
+
+@jinja2.pass_context
+def _prose_inline(context: jinja2.runtime.Context, text: str) -> Markup:
+    return prose_inline(text, _quotes(context))
+
+
+@jinja2.pass_context
+def _typographic(context: jinja2.runtime.Context, text: str) -> Markup:
+    return typographic(text, _quotes(context))
+
+
+def _quotes(context: jinja2.runtime.Context) -> str:
+    return context["labels"].get("quotes", ENGLISH_QUOTES)
+
+
+@jinja2.pass_context
+def _long_date(context: jinja2.runtime.Context, value: dt.date) -> str:
+    return format_date(value, context["labels"])
+
+
+def _project_file(project_root: Path, name: str) -> Path:
+    """A file inside the project (checked again here: templates may name any path)."""
+    root = project_root.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise jinja2.TemplateError(f"'{name}' is not a file inside the project")
+    return path
+
+
+def _data_uri(path: Path) -> Markup:
+    """A project file (a logo) as a data: URI, so the standalone HTML needs no other file."""
+    data = path.read_bytes()
+    if len(data) > MAX_EMBEDDED_BYTES:
+        raise jinja2.TemplateError(f"'{path.name}' is over {MAX_EMBEDDED_BYTES:,} bytes, too large to embed")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Markup(f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}")
 
 
 def _stylesheet(env: jinja2.Environment, name: str) -> Markup:

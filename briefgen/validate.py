@@ -9,9 +9,9 @@ Diagnostic pointing at the offending value in the YAML.
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +25,8 @@ from briefgen.models import (
     Assessment,
     suggestion,
 )
+
+Model = TypeVar("Model", bound=BaseModel)
 
 PATTERN_MESSAGES = {
     SINGLE_LINE_PATTERN: "must be a single line; use a prose field for longer text",
@@ -69,19 +71,34 @@ ID_LISTS: dict[str, DataPath] = {
 }
 
 
-def validate(document: SourceDocument) -> ValidatedAssessment:
-    """Validate a loaded source; raise BriefgenError listing every error in it."""
+def validate(document: SourceDocument, themes: Collection[str] | None = None) -> ValidatedAssessment:
+    """Validate a loaded source; raise BriefgenError listing every error in it.
+
+    When themes is given, a theme the brief names must be one of them.
+    """
     data = document.data
     structural = [_locate(problem, document) for problem in check_structure(data)]
+    context: dict[str, Any] = declared_ids(data)
+    if themes is not None:
+        context["theme"] = sorted(themes)
     try:
-        assessment = Assessment.model_validate(data, context=declared_ids(data))
+        assessment = Assessment.model_validate(data, context=context)
     except ValidationError as exc:
-        raise BriefgenError(_sorted([*(_describe(error, document) for error in exc.errors()), *structural])) from None
+        located = [_describe(error, document, Assessment) for error in exc.errors()]
+        raise BriefgenError(_sorted([*located, *structural])) from None
     problems = structural + [_locate(problem, document) for problem in cross_check(assessment)]
     errors = [problem for problem in problems if problem.severity is Severity.ERROR]
     if errors:
         raise BriefgenError(_sorted(errors))
     return ValidatedAssessment(document, assessment, tuple(_sorted(problems)))
+
+
+def validate_model(document: SourceDocument, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    """Validate any loaded YAML file (a config, a theme) against a model, with located errors."""
+    try:
+        return model.model_validate(document.data, context=context)
+    except ValidationError as exc:
+        raise BriefgenError(_sorted(_describe(error, document, model) for error in exc.errors())) from None
 
 
 def declared_ids(data: Any) -> dict[str, list[str]]:
@@ -146,7 +163,7 @@ def _locate(problem: Problem, document: SourceDocument) -> Diagnostic:
     return Diagnostic(display_path(document.path), message, span.line, span.column, problem.severity)
 
 
-def _describe(error: Any, document: SourceDocument) -> Diagnostic:
+def _describe(error: Any, document: SourceDocument, model: type[BaseModel]) -> Diagnostic:
     """Turn one pydantic error into a located, readable diagnostic."""
     loc: DataPath = tuple(error["loc"])
     kind: str = error["type"]
@@ -154,7 +171,7 @@ def _describe(error: Any, document: SourceDocument) -> Diagnostic:
     if kind == "extra_forbidden":
         span = document.span(loc)
         key = str(loc[-1])
-        allowed = _fields_at(loc[:-1])
+        allowed = _fields_at(model, loc[:-1])
         hint = suggestion(key, allowed) if allowed else ""
         return Diagnostic(
             shown, f"unknown key '{key}'{hint}", span.key_line or span.line, span.key_column or span.column
@@ -188,9 +205,9 @@ def _message(kind: str, error: Any) -> str:
     return message[0].lower() + message[1:]
 
 
-def _fields_at(loc: DataPath) -> list[str]:
+def _fields_at(root: type[BaseModel], loc: DataPath) -> list[str]:
     """The keys allowed at a location, found by walking the models along it."""
-    model: Any = Assessment
+    model: Any = root
     for part in loc:
         if isinstance(part, int):
             continue

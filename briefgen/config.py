@@ -1,0 +1,98 @@
+"""The project config, ``briefgen.yaml``: brand, colours, fonts, paper, language, theme, network.
+
+It is loaded and validated like a source, with the same ``PATH:LINE:COL`` errors;
+file paths in it (logo, fonts) must name regular files inside the project.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
+
+from briefgen.load import load_source
+from briefgen.models import LANGUAGE_PATTERN, Identifier, Model, Text
+from briefgen.validate import validate_model
+
+CONFIG_NAME = "briefgen.yaml"
+
+
+def _inside_project(value: str, info: ValidationInfo) -> str:
+    root = (info.context or {}).get("root")
+    if root is None:
+        return value
+    path = (root / value).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ValueError(f"'{value}' is outside the project folder")
+    if not path.is_file():
+        raise ValueError(f"'{value}' is not a file in the project")
+    return value
+
+
+ProjectFile = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300),
+    AfterValidator(_inside_project),
+    Field(description="A file inside the project, relative to the project folder."),
+]
+Colour = Annotated[
+    str,
+    StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"),
+    Field(description="A colour as #rrggbb."),
+]
+
+
+class Paper(StrEnum):
+    A4 = "a4"
+    LETTER = "letter"
+
+
+class Brand(Model):
+    name: Text = "briefgen"
+    logo: ProjectFile | None = Field(None, description="An SVG or PNG shown in the masthead.")
+
+
+class Colours(Model):
+    accent: Colour = Field("#1b3a5c", description="Headings, rules and the masthead.")
+    panel: Colour = Field("#eef1f5", description="The background of the bottom line and key judgments boxes.")
+
+
+class FontFamily(Model):
+    """A font family from files in the project; each weight falls back to the regular file."""
+
+    family: Text
+    regular: ProjectFile
+    italic: ProjectFile | None = None
+    bold: ProjectFile | None = None
+
+
+class Fonts(Model):
+    body: FontFamily | None = None
+    headings: FontFamily | None = None
+
+
+class Network(Model):
+    allow_hosts: list[Text] = Field([], description="Web hosts rendering may fetch images, CSS and fonts from.")
+
+
+class ProjectConfig(Model):
+    """Settings for every brief of a project."""
+
+    brand: Brand = Brand()
+    colours: Colours = Colours()
+    fonts: Fonts = Fonts()
+    paper: Paper = Paper.A4
+    language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] = "en"
+    theme: Identifier = "brief"
+    network: Network = Network()
+
+
+def load_config(root: Path) -> ProjectConfig:
+    """The project's config from ``briefgen.yaml``, or the defaults when there is none."""
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        return ProjectConfig()
+    document = load_source(path, allow_empty=True)
+    if document.data is None:
+        return ProjectConfig()
+    return validate_model(document, ProjectConfig, context={"root": root})

@@ -1,0 +1,59 @@
+"""Starting points: a new project, a new source, an editable copy of a built-in template."""
+
+import re
+import shutil
+from pathlib import Path
+
+from briefgen.config import CONFIG_NAME
+from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.models import IDENTIFIER_PATTERN
+from briefgen.theming import builtin_templates_dir, project_templates_dir, template_names, template_search_path
+
+STARTER_ID = "first-brief"
+
+
+def init_project(folder: Path) -> list[Path]:
+    """Create a project that builds at once: config, one starter source, an empty templates/ folder."""
+    if (folder / CONFIG_NAME).exists() or (folder / "sources").exists():
+        raise BriefgenError([Diagnostic(display_path(folder), "already holds a briefgen project")])
+    scaffold = builtin_templates_dir() / "scaffold"
+    created = [folder / CONFIG_NAME, project_templates_dir(folder), folder / "build"]
+    try:
+        for path in created[1:]:
+            path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(scaffold / "briefgen.yaml", folder / CONFIG_NAME)
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(display_path(folder), f"cannot create project: {exc.strerror}")]) from None
+    return [*created, new_source(folder, STARTER_ID)]
+
+
+def new_source(project_root: Path, brief_id: str) -> Path:
+    """Add sources/ID.yaml from the starter source."""
+    if not re.fullmatch(IDENTIFIER_PATTERN, brief_id):
+        message = f"'{brief_id}' is not a brief id: use lower-case letters, digits and hyphens"
+        raise BriefgenError([Diagnostic(brief_id, message)])
+    target = project_root / "sources" / f"{brief_id}.yaml"
+    if target.exists():
+        raise BriefgenError([Diagnostic(display_path(target), "already exists")])
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(builtin_templates_dir() / "scaffold" / "source.yaml", target)
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(display_path(target), f"cannot write: {exc.strerror}")]) from None
+    return target
+
+
+def eject_template(project_root: Path, theme: str, name: str, force: bool = False) -> Path:
+    """Copy the template that the theme would use for name into the project's templates/ for editing."""
+    project_dir = project_templates_dir(project_root).resolve()
+    layers = [folder for folder in template_search_path(project_root, theme) if folder != project_dir]
+    names = template_names(layers)
+    if name not in names:
+        message = f"no built-in template named '{name}'; 'briefgen templates list' shows them"
+        raise BriefgenError([Diagnostic(name, message)])
+    target = project_dir / name
+    if target.exists() and not force:
+        raise BriefgenError([Diagnostic(display_path(target), "already exists (use --force to replace it)")])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(names[name][0] / name, target)
+    return target

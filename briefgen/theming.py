@@ -1,0 +1,105 @@
+"""Themes and the template search path.
+
+Templates are looked up, first match winning, in: the project's ``templates/``,
+the selected theme, the themes it extends, and briefgen's common built-ins.
+A theme is a folder ``themes/NAME/`` holding a ``theme.yaml`` (a description
+and optionally the theme it extends) and the templates it changes. Themes are
+found in the project's ``templates/themes/`` first, then among the built-ins.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.load import load_source
+from briefgen.models import Identifier, Model, Text, suggestion
+from briefgen.validate import validate_model
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+THEME_FILE = "theme.yaml"
+# Folders of the built-in tree that hold no templates of their own.
+NOT_TEMPLATES = ("common/", "themes/", "scaffold/")
+
+
+class ThemeFile(Model):
+    description: Text
+    extends: Identifier | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    folder: Path
+    description: str
+    extends: str | None
+
+
+def builtin_templates_dir() -> Path:
+    """briefgen's own templates: inside the package when installed from a wheel, else the repository's."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
+
+
+def project_templates_dir(project_root: Path) -> Path:
+    return project_root / "templates"
+
+
+def available_themes(project_root: Path) -> dict[str, Theme]:
+    """Every theme the project can use, by name; a project theme hides a built-in one of the same name."""
+    found: dict[str, Theme] = {}
+    for themes_dir in (project_templates_dir(project_root) / "themes", builtin_templates_dir() / "themes"):
+        for theme_file in sorted(themes_dir.glob(f"*/{THEME_FILE}")):
+            name = theme_file.parent.name
+            if name not in found:
+                spec = validate_model(load_source(theme_file), ThemeFile)
+                found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends)
+    return found
+
+
+def theme_chain(project_root: Path, name: str) -> list[Theme]:
+    """The theme and the themes it extends, nearest first."""
+    themes = available_themes(project_root)
+    chain: list[Theme] = []
+    while name is not None:
+        if name not in themes:
+            known = ", ".join(sorted(themes))
+            hint = suggestion(name, themes) or f"; themes: {known}"
+            where = f"theme '{chain[-1].name}' extends" if chain else "no theme named"
+            raise BriefgenError([Diagnostic(_where(project_root, chain), f"{where} unknown theme '{name}'{hint}")])
+        if any(theme.name == name for theme in chain):
+            cycle = " -> ".join([*(theme.name for theme in chain), name])
+            message = f"themes extend each other in a loop: {cycle}"
+            raise BriefgenError([Diagnostic(_where(project_root, chain), message)])
+        chain.append(themes[name])
+        name = themes[name].extends
+    return chain
+
+
+def template_search_path(project_root: Path, theme: str) -> list[Path]:
+    """Where templates are looked up, first match winning."""
+    candidates = [
+        project_templates_dir(project_root),
+        *(theme.folder for theme in theme_chain(project_root, theme)),
+        builtin_templates_dir() / "common",
+    ]
+    unique: list[Path] = []
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if resolved.is_dir() and resolved not in unique:
+            unique.append(resolved)
+    return unique
+
+
+def template_names(search_path: list[Path]) -> dict[str, list[Path]]:
+    """Every template and asset name on the search path, with the folders that hold it, winner first."""
+    names: dict[str, list[Path]] = {}
+    for folder in search_path:
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            if path.is_file() and not name.startswith(NOT_TEMPLATES) and path.name != THEME_FILE:
+                names.setdefault(name, []).append(folder)
+    return dict(sorted(names.items()))
+
+
+def _where(project_root: Path, chain: list[Theme]) -> str:
+    return display_path(chain[-1].folder / THEME_FILE) if chain else display_path(project_root)
