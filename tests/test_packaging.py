@@ -43,7 +43,7 @@ def unpacked(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_the_templates(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "briefgen/templates/brief.html.j2" in names
+    assert "briefgen/templates/common/brief.html.j2" in names
     expected = {
         "briefgen/templates/" + path.relative_to(REPO / "templates").as_posix()
         for path in (REPO / "templates").rglob("*")
@@ -74,7 +74,7 @@ def in_wheel(unpacked: Path, code: str, cwd: Path) -> subprocess.CompletedProces
 
 
 def test_the_unpacked_wheel_uses_its_own_templates(unpacked: Path, tmp_path: Path) -> None:
-    probe = "import briefgen.render_html as r; print(r.__file__); print(r.builtin_templates_dir())"
+    probe = "import briefgen.theming as r; print(r.__file__); print(r.builtin_templates_dir())"
     proc = in_wheel(unpacked, f"-c\0{probe}", tmp_path)
     assert proc.returncode == 0, proc.stderr
     module, templates = proc.stdout.splitlines()

@@ -20,7 +20,7 @@ from helpers import (
 )
 from pypdf import PdfReader
 
-from briefgen.render_html import builtin_templates_dir
+from briefgen.theming import builtin_templates_dir
 
 LIKELIHOOD_RANGES = {
     "almost no chance": (1, 5),
@@ -131,7 +131,7 @@ def test_every_page_says_page_n_of_total(sample_build: Built, sample_pdf: PdfRea
 
 
 def bundled_font_names() -> set[str]:
-    fonts = builtin_templates_dir() / "fonts"
+    fonts = builtin_templates_dir() / "common" / "fonts"
     return {TTFont(path)["name"].getDebugName(6) for path in fonts.glob("*.[ot]tf")}
 
 
