@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from briefgen import __version__
+from briefgen.batch import default_jobs
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.pipeline import Format, Project, format_for, read_assessment, render_brief
 
@@ -46,27 +47,16 @@ def validate_command(args: argparse.Namespace, project: Project) -> int:
 
 
 def build_command(args: argparse.Namespace, project: Project) -> int:
-    from briefgen.publish import BriefResult, build
-
-    failed = 0
-
-    def report(result: BriefResult) -> None:
-        nonlocal failed
-        if result.rendered is None:
-            failed += 1
-            _report(result.errors)
-            print(f"failed  {display_path(result.source)}", file=sys.stderr)
-            return
-        rendered = result.rendered
-        _report(rendered.warnings)
-        pages = f" ({rendered.pages} page{'' if rendered.pages == 1 else 's'})" if rendered.pages else ""
-        outputs = ", ".join(display_path(args.out / f"{rendered.brief_id}.{f}") for f in sorted(rendered.outputs))
-        print(f"built   {rendered.brief_id}: {outputs}{pages}")
+    from briefgen.console import BuildReporter
+    from briefgen.publish import Status, build
 
     sources = _sources(args.paths, project)
-    manifest = build(sources, project, args.out, args.formats, report)
-    print(f"{len(sources) - failed} built, {failed} failed; manifest in {display_path(manifest)}")
-    return EXIT_FAILED if failed else EXIT_OK
+    with BuildReporter(len(sources), args.quiet) as reporter:
+        manifest = build(
+            sources, project, args.out, args.formats, reporter, jobs=args.jobs or default_jobs(), force=args.force
+        )
+    reporter.summary(manifest)
+    return EXIT_FAILED if reporter.counts[Status.FAILED] else EXIT_OK
 
 
 def render_command(args: argparse.Namespace, project: Project) -> int:
@@ -161,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="comma-separated output formats: pdf, html (default: pdf,html)",
     )
+    build.add_argument("--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)")
+    build.add_argument("--force", action="store_true", help="render every brief, even those that are up to date")
+    build.add_argument("--quiet", "-q", action="store_true", help="print only errors and the last line")
     _add_network_option(build)
     _add_theme_option(build)
     build.set_defaults(command=build_command)
@@ -211,6 +204,12 @@ def _add_network_option(parser: argparse.ArgumentParser) -> None:
         metavar="HOST",
         help="let templates fetch images, CSS and fonts over http(s) from HOST (repeatable; default: no network)",
     )
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _formats(text: str) -> list[Format]:

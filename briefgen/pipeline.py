@@ -4,17 +4,18 @@ This is briefgen's Python API; the command line calls it and adds nothing.
 Each function hands its result forward; nothing here writes to disk.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from briefgen.analyse import analyse
 from briefgen.config import ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.labels import load_labels
 from briefgen.load import load_source
-from briefgen.render_html import Medium, Presentation, make_environment, render_html
+from briefgen.render_html import Medium, Presentation, make_environment, render_catalogue, render_html
 from briefgen.theming import PACKAGE_DIR, available_themes, builtin_templates_dir, template_search_path
 from briefgen.validate import ValidatedAssessment, validate
 
@@ -67,7 +68,20 @@ class RenderedBrief:
     source: Path
     outputs: dict[Format, bytes]
     pages: int | None
+    summary: "BriefSummary"
     warnings: tuple[Diagnostic, ...] = field(default=())
+    files_read: tuple[Path, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class BriefSummary:
+    """What a catalogue of briefs shows of one: title, series, date, language and its bottom line."""
+
+    title: str
+    series: str
+    published: str
+    language: str
+    bottom_line: str
 
 
 def read_assessment(path: Path, project: Project | None = None) -> ValidatedAssessment:
@@ -91,6 +105,7 @@ def render_brief(path: Path, project: Project, formats: Collection[Format] = tup
     presentation = Presentation(project.config, theme, labels)
     outputs: dict[Format, bytes] = {}
     pages = None
+    files_read: tuple[Path, ...] = ()
     if Format.HTML in formats:
         outputs[Format.HTML] = render_html(analysis, env, Medium.SCREEN, presentation).encode("utf-8")
     if Format.PDF in formats:
@@ -106,7 +121,20 @@ def render_brief(path: Path, project: Project, formats: Collection[Format] = tup
         )
         outputs[Format.PDF] = printed.data
         pages = printed.pages
-    return RenderedBrief(validated.brief_id, path, outputs, pages, validated.warnings)
+        files_read = printed.files_read
+    summary = BriefSummary(
+        brief.title, brief.series, brief.published.isoformat(), labels.language, validated.assessment.bottom_line
+    )
+    return RenderedBrief(validated.brief_id, path, outputs, pages, summary, validated.warnings, files_read)
+
+
+def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
+    """The catalogue page of a build folder, in the project's theme and language."""
+    theme = project.theme or project.config.theme
+    search_path = tuple(template_search_path(project.root, theme))
+    env = make_environment(search_path, project.root.resolve())
+    presentation = Presentation(project.config, theme, load_labels(search_path, project.config.language))
+    return render_catalogue([brief for brief in briefs if "summary" in brief], env, presentation)
 
 
 def format_for(output: Path) -> Format:

@@ -9,6 +9,7 @@ fails the brief with an error naming the URL.
 """
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import mimetypes
@@ -19,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
 
 from briefgen.errors import BriefgenError, Diagnostic
@@ -31,6 +33,7 @@ MAX_FILE_BYTES = 20_000_000
 class PrintedPdf:
     data: bytes
     pages: int
+    files_read: tuple[Path, ...]
 
 
 class RefusedResource(Exception):
@@ -46,12 +49,14 @@ class ProjectFetcher(weasyprint.URLFetcher):
         )
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
         self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
+        self.files_read: list[Path] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file":
             path = self._checked_file(Path(unquote(parts.path)))
+            self.files_read.append(path)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
         if scheme == "data":
@@ -95,14 +100,25 @@ def print_pdf(
         try:
             document = weasyprint.HTML(
                 string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-            ).render(pdf_tags=True)
+            ).render(font_config=_font_config(), pdf_tags=True)
             data = document.write_pdf(pdf_tags=True)
         except FatalURLFetchingError as exc:
             cause = exc.__cause__ or exc
             raise BriefgenError([Diagnostic(shown_as, f"resource refused: {cause}")]) from None
     if logged:
         raise BriefgenError([Diagnostic(shown_as, f"PDF error: {message}") for message in logged])
-    return PrintedPdf(data, len(document.pages))
+    return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(fetcher.files_read)))
+
+
+def warm_up() -> None:
+    """Set up what every render shares, so a worker's first brief is as fast as the rest."""
+    _font_config()
+
+
+@functools.cache
+def _font_config() -> FontConfiguration:
+    """One font configuration per process: a new one per render leaks memory in long-lived workers."""
+    return FontConfiguration()
 
 
 class _ErrorCollector(logging.Handler):

@@ -6,6 +6,7 @@ one build at a time holds the folder.
 """
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -13,22 +14,32 @@ import os
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic
-from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
+from briefgen.incremental import cache_key, inputs_unchanged, recorded_inputs, shared_digest
+from briefgen.pipeline import Format, Project, RenderedBrief, render_index
 
 MANIFEST_NAME = "manifest.json"
+INDEX_NAME = "index.html"
 TEMPORARY_SUFFIX = ".briefgen-tmp"
+
+
+class Status(StrEnum):
+    BUILT = "built"
+    SKIPPED = "skipped"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class BriefResult:
-    """What became of one source in a build: its rendering, or the errors that stopped it."""
+    """What became of one source in a build, with its manifest entry unless it failed."""
 
     source: Path
-    rendered: RenderedBrief | None
+    status: Status
+    entry: dict[str, Any] | None = None
     errors: tuple[Diagnostic, ...] = ()
 
 
@@ -38,22 +49,58 @@ def build(
     out_dir: Path,
     formats: Collection[Format],
     on_result: Callable[[BriefResult], None],
+    *,
+    jobs: int = 1,
+    force: bool = False,
 ) -> Path:
     """Render and publish every source into out_dir; one failing brief never stops the others.
 
-    Calls on_result once per source as it finishes, and returns the manifest's path.
+    Outputs whose cache key and recorded inputs are unchanged are skipped unless force. Calls on_result
+    once per source as it finishes, writes the manifest and the catalogue page, and returns the
+    manifest's path.
     """
-    entries = []
+    from briefgen.batch import RenderTask, render_all
+
+    formats = tuple(sorted(formats))
     with exclusive(out_dir):
+        previous = {entry["id"]: entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
+        shared = shared_digest(project)
+        entries, tasks, keys = [], [], {}
         for source in sources:
-            try:
-                rendered = render_brief(source, project, formats)
-                entries.append(publish(rendered, out_dir, project.root))
-            except BriefgenError as exc:
-                on_result(BriefResult(source, None, exc.diagnostics))
+            keys[source] = {f: cache_key(source, f, shared) for f in formats}
+            entry = previous.get(_brief_id(source))
+            if not force and entry is not None and _up_to_date(entry, keys[source], out_dir, project):
+                entries.append(entry)
+                on_result(BriefResult(source, Status.SKIPPED, entry))
+            else:
+                tasks.append(RenderTask(source, project, formats))
+        for result in render_all(tasks, jobs):
+            source = result.task.source
+            if result.rendered is None:
+                on_result(BriefResult(source, Status.FAILED, errors=result.errors))
                 continue
-            on_result(BriefResult(source, rendered))
-        return write_manifest(out_dir, entries, project.root)
+            try:
+                entry = publish(result.rendered, out_dir, project, keys[source])
+            except BriefgenError as exc:
+                on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
+                continue
+            entries.append(entry)
+            on_result(BriefResult(source, Status.BUILT, entry))
+        return write_manifest(out_dir, entries, project)
+
+
+def _brief_id(source: Path) -> str:
+    return source.name.removesuffix(".yaml").removesuffix(".yml")
+
+
+def _up_to_date(entry: dict[str, Any], keys: dict[Format, str], out_dir: Path, project: Project) -> bool:
+    outputs = entry.get("outputs", {})
+    for output_format, key in keys.items():
+        output = outputs.get(str(output_format), {})
+        path = out_dir / output.get("path", "")
+        if output.get("cache_key") != key or not path.is_file() or path.stat().st_size != output.get("bytes"):
+            return False
+    return inputs_unchanged(entry.get("inputs", {}), project)
 
 
 @contextlib.contextmanager
@@ -108,7 +155,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise BriefgenError([Diagnostic(str(path), f"cannot write output: {exc.strerror}")]) from None
 
 
-def publish(rendered: RenderedBrief, out_dir: Path, project_root: Path) -> dict[str, Any]:
+def publish(rendered: RenderedBrief, out_dir: Path, project: Project, keys: dict[Format, str]) -> dict[str, Any]:
     """Write one brief's outputs into out_dir; return its manifest entry."""
     outputs = {}
     for output_format, data in sorted(rendered.outputs.items()):
@@ -119,22 +166,32 @@ def publish(rendered: RenderedBrief, out_dir: Path, project_root: Path) -> dict[
             "sha256": hashlib.sha256(data).hexdigest(),
             "bytes": len(data),
             **({"pages": rendered.pages} if output_format == "pdf" else {}),
+            "cache_key": keys[output_format],
         }
     return {
         "id": rendered.brief_id,
-        "source": _relative(rendered.source, project_root),
+        "source": _relative(rendered.source, project.root),
+        "summary": dataclasses.asdict(rendered.summary),
         "outputs": outputs,
+        "inputs": recorded_inputs(rendered.files_read, project),
         "warnings": [str(warning) for warning in rendered.warnings],
     }
 
 
-def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project_root: Path) -> Path:
-    """Merge this build's entries into build/manifest.json, dropping briefs whose source is gone."""
+def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project: Project) -> Path:
+    """Merge this build's entries into the manifest; briefs whose source is gone leave it, with their outputs."""
     path = out_dir / MANIFEST_NAME
-    merged = {entry["id"]: entry for entry in _previous_entries(path) if (project_root / entry["source"]).is_file()}
+    merged = {}
+    for entry in _previous_entries(path):
+        if (project.root / entry.get("source", "")).is_file():
+            merged[entry["id"]] = entry
+        else:
+            for output in entry.get("outputs", {}).values():
+                (out_dir / Path(output.get("path", "")).name).unlink(missing_ok=True)
     merged.update((entry["id"], entry) for entry in entries)
     document = {"briefs": [merged[brief_id] for brief_id in sorted(merged)]}
     write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomically(out_dir / INDEX_NAME, render_index(document["briefs"], project).encode("utf-8"))
     return path
 
 

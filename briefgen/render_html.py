@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import functools
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +31,7 @@ from briefgen.models import LIKELIHOOD_RANGES
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 
 ENTRY_TEMPLATE = "brief.html.j2"
+CATALOGUE_TEMPLATE = "index.html.j2"
 MAX_EMBEDDED_BYTES = 1_000_000
 
 
@@ -83,24 +84,32 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
 
 def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium, presentation: Presentation) -> str:
     """Render the brief's HTML document; raise BriefgenError naming the template and line on a mistake."""
-    context: dict[str, Any] = {
-        "analysis": analysis,
-        "assessment": analysis.assessment,
-        "medium": str(medium),
+    context = {"analysis": analysis, "assessment": analysis.assessment, "medium": str(medium)}
+    return _render(env, ENTRY_TEMPLATE, context, presentation)
+
+
+def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation) -> str:
+    """Render the catalogue page of a build folder from its manifest entries."""
+    return _render(env, CATALOGUE_TEMPLATE, {"briefs": briefs, "medium": str(Medium.SCREEN)}, presentation)
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any], presentation: Presentation) -> str:
+    context = {
+        **context,
         "config": presentation.config,
         "theme": presentation.theme,
         "labels": presentation.labels,
         "lang": presentation.language,
     }
     try:
-        return env.get_template(ENTRY_TEMPLATE).render(context)
+        return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise BriefgenError(
             [Diagnostic(_shown(exc.filename, exc.name), f"template error: {exc.message}", exc.lineno)]
         ) from None
     except jinja2.TemplateNotFound as exc:
         where = _template_frame(exc.__traceback__, env)
-        filename, line = where if where else (ENTRY_TEMPLATE, None)
+        filename, line = where if where else (name, None)
         message = f"template '{exc.name}' not found in {_path_list(env)}"
         raise BriefgenError([Diagnostic(_shown(filename, None), message, line)]) from None
     except Exception as exc:

@@ -1,0 +1,73 @@
+"""Rendering many briefs: in this process, or in long-lived warm worker processes.
+
+Workers are spawned (never forked), import WeasyPrint and set up their font
+configuration once, then render brief after brief; each is replaced after a
+bounded number of renders so that memory stays flat. A brief that fails comes
+back as its diagnostics and never stops the others.
+"""
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefgen.errors import BriefgenError, Diagnostic
+from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
+
+RENDERS_PER_WORKER = 50
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    source: Path
+    project: Project
+    formats: tuple[Format, ...]
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """A rendered brief, or the errors that stopped it."""
+
+    task: RenderTask
+    rendered: RenderedBrief | None
+    errors: tuple[Diagnostic, ...] = field(default=())
+
+
+def default_jobs() -> int:
+    """As many workers as this process may use cores."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run(task: RenderTask) -> TaskResult:
+    """Render one task, turning a user mistake into a result rather than an exception."""
+    try:
+        return TaskResult(task, render_brief(task.source, task.project, task.formats))
+    except BriefgenError as exc:
+        return TaskResult(task, None, exc.diagnostics)
+
+
+def render_all(tasks: Iterable[RenderTask], jobs: int) -> Iterator[TaskResult]:
+    """Render every task, yielding results as they finish; in this process when one job or one task."""
+    tasks = list(tasks)
+    if jobs <= 1 or len(tasks) <= 1:
+        yield from map(run, tasks)
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_warm_up,
+        max_tasks_per_child=RENDERS_PER_WORKER,
+    )
+    with pool:
+        futures = [pool.submit(run, task) for task in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _warm_up() -> None:
+    """Pay WeasyPrint's import and font set-up once per worker, before the first brief."""
+    from briefgen import print_pdf
+
+    print_pdf.warm_up()

@@ -1,0 +1,82 @@
+"""What `briefgen build` shows in a terminal: a progress bar, a line per brief, a summary table.
+
+Only the command line imports this module (and rich with it).
+"""
+
+import time
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from briefgen.errors import Diagnostic, display_path
+from briefgen.publish import BriefResult, Status
+
+
+class BuildReporter:
+    """Reports a build as its briefs finish; quiet keeps only errors and the one-line summary."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.quiet = quiet
+        self.counts = dict.fromkeys(Status, 0)
+        self.pages = 0
+        self.warnings = 0
+        self.started = time.monotonic()
+        self.progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+            disable=quiet or not self.err.is_terminal,
+        )
+        self.task = self.progress.add_task("rendering", total=total)
+
+    def __enter__(self) -> "BuildReporter":
+        self.progress.start()
+        return self
+
+    def __exit__(self, kind: type | None, value: BaseException | None, traceback: TracebackType | None) -> None:
+        self.progress.stop()
+
+    def __call__(self, result: BriefResult) -> None:
+        self.counts[result.status] += 1
+        self.progress.advance(self.task)
+        if result.status is Status.FAILED:
+            self._diagnostics(result.errors)
+            self.err.print(f"failed  {display_path(result.source)}", markup=False)
+            return
+        entry = result.entry or {}
+        warnings = entry.get("warnings", [])
+        self.warnings += len(warnings)
+        pages = entry.get("outputs", {}).get("pdf", {}).get("pages", 0)
+        self.pages += pages
+        if self.quiet:
+            return
+        for warning in warnings:
+            self.err.print(warning, markup=False)
+        outputs = ", ".join(output["path"] for output in entry.get("outputs", {}).values())
+        suffix = f" ({pages} page{'' if pages == 1 else 's'})" if pages else ""
+        label = "built  " if result.status is Status.BUILT else "skipped"
+        self.out.print(f"{label} {entry.get('id')}: {outputs}{suffix}", markup=False)
+
+    def summary(self, manifest: Path) -> None:
+        seconds = time.monotonic() - self.started
+        counts = ", ".join(f"{self.counts[status]} {status}" for status in Status)
+        if not self.quiet:
+            table = Table(title="build summary", title_justify="left")
+            for column in ("built", "skipped", "failed", "warnings", "pages", "time"):
+                table.add_column(column, justify="right")
+            row = [str(self.counts[s]) for s in Status] + [str(self.warnings), str(self.pages), f"{seconds:.1f} s"]
+            table.add_row(*row)
+            self.out.print(table)
+        self.out.print(f"{counts}; manifest in {display_path(manifest)}", markup=False)
+
+    def _diagnostics(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        for diagnostic in diagnostics:
+            self.err.print(str(diagnostic), markup=False)

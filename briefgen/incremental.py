@@ -1,0 +1,70 @@
+"""Incremental builds: a cache key per output, so unchanged briefs are not rendered again.
+
+An output's key covers everything its bytes depend on: the source, every file
+on every template search path the project can use (templates, stylesheets,
+fonts, labels, themes), the config and the files it names, the options that
+change rendering, and the versions of briefgen and WeasyPrint. Files outside
+those folders that a brief loaded while printing (an image the template names,
+say) are recorded with their hashes and checked too. Nothing here imports
+WeasyPrint, so a build with nothing to do stays fast.
+"""
+
+import hashlib
+import importlib.metadata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from briefgen import __version__
+from briefgen.config import CONFIG_NAME
+from briefgen.pipeline import Format, Project
+from briefgen.theming import builtin_templates_dir, project_templates_dir
+
+
+def shared_digest(project: Project) -> str:
+    """The digest of what every brief of the project depends on."""
+    digest = hashlib.sha256()
+    for part in (__version__, importlib.metadata.version("weasyprint"), project.theme or "", *project.allowed_hosts):
+        digest.update(part.encode("utf-8") + b"\0")
+    config = project.root / CONFIG_NAME
+    named = [project.config.brand.logo] + [
+        path
+        for family in (project.config.fonts.body, project.config.fonts.headings)
+        if family is not None
+        for path in (family.regular, family.italic, family.bold)
+    ]
+    files = [config, *(project.root / name for name in named if name)]
+    for folder in (project_templates_dir(project.root), builtin_templates_dir()):
+        files.extend(sorted(path for path in folder.rglob("*") if path.is_file()))
+    for path in files:
+        digest.update(str(path).encode("utf-8") + b"\0" + (file_hash(path) or "absent").encode("ascii"))
+    return digest.hexdigest()
+
+
+def cache_key(source: Path, output_format: Format, shared: str) -> str:
+    """The key of one output of one source."""
+    return hashlib.sha256(f"{shared}\0{output_format}\0{file_hash(source)}".encode()).hexdigest()
+
+
+def file_hash(path: Path) -> str | None:
+    """The sha256 of a file's content, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def recorded_inputs(paths: Iterable[Path], project: Project) -> dict[str, str]:
+    """The project files a render loaded beyond the tracked folders, with their hashes, for the manifest."""
+    root = project.root.resolve()
+    tracked = (project_templates_dir(project.root).resolve(), builtin_templates_dir().resolve())
+    inputs = {}
+    for path in paths:
+        resolved = path.resolve()
+        if resolved.is_relative_to(root) and not any(resolved.is_relative_to(folder) for folder in tracked):
+            inputs[resolved.relative_to(root).as_posix()] = file_hash(resolved) or "absent"
+    return dict(sorted(inputs.items()))
+
+
+def inputs_unchanged(inputs: Mapping[str, str], project: Project) -> bool:
+    """Whether every recorded input still has the content it had."""
+    return all(file_hash(project.root / name) == digest for name, digest in inputs.items())

@@ -1,0 +1,71 @@
+"""briefgen.yaml: validated like a source, with PATH:LINE:COL errors; its settings reach the brief."""
+
+from pathlib import Path
+
+from helpers import SAMPLE_ID, assert_no_traceback, html_head, make_project, run_briefgen
+
+
+def write_config(root: Path, text: str) -> None:
+    (root / "briefgen.yaml").write_text(text, encoding="utf-8")
+
+
+def test_config_errors_are_located_like_source_errors(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(
+        root,
+        "brand:\n  nmae: House\ncolours:\n  accent: blue\npaper: a5\nlanguage: English\n",
+    )
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert "briefgen.yaml:2:3: error: unknown key 'nmae'; did you mean 'name'?" in lines
+    assert any(line.startswith("briefgen.yaml:4:11: error: string should match pattern") for line in lines), lines
+    assert any(line.startswith("briefgen.yaml:5:8: error: 'a5' is not one of: a4, letter") for line in lines), lines
+    assert "briefgen.yaml:6:11: error: expected a language tag such as 'en', 'ru' or 'en-GB'" in lines
+
+
+def test_config_paths_must_be_files_inside_the_project(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (tmp_path / "outside.svg").write_text("<svg/>", encoding="utf-8")
+    write_config(root, "brand:\n  logo: ../outside.svg\nfonts:\n  body: {family: X, regular: fonts/missing.ttf}\n")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "briefgen.yaml:2:9: error: '../outside.svg' is outside the project folder" in proc.stderr
+    assert "briefgen.yaml:4:30: error: 'fonts/missing.ttf' is not a file in the project" in proc.stderr
+    assert not (root / "build" / f"{SAMPLE_ID}.html").exists()
+
+
+def test_an_empty_config_means_the_defaults(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(root, "# nothing set yet\n")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_brand_and_colours_reach_the_html(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(root, 'brand:\n  name: Eastern Institute\ncolours:\n  accent: "#7a1f2b"\n')
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
+    assert "Eastern Institute" in html
+    assert "#7a1f2b" in html
+    assert html_head(html).title  # still a complete document
+
+
+def test_config_language_applies_to_briefs_without_one(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(root, "language: ru\n")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in html  # the sample says language: en itself
+    source = root / "sources" / f"{SAMPLE_ID}.yaml"
+    source.write_text(source.read_text(encoding="utf-8").replace("  language: en\n", ""), encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
+    assert '<html lang="ru"' in html
+    assert "8 ноября 2018" in html

@@ -1,0 +1,50 @@
+"""init, new and templates eject: starting points that work at once."""
+
+from pathlib import Path
+
+from helpers import assert_no_traceback, pdf_text, run_briefgen
+
+
+def test_init_gives_a_project_that_builds(tmp_path: Path) -> None:
+    proc = run_briefgen("init", "house", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "house"
+    assert (root / "briefgen.yaml").is_file()
+    assert (root / "templates").is_dir() and not any((root / "templates").iterdir())
+    proc = run_briefgen("build", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert "Title of the brief" in pdf_text(root / "build" / "first-brief.pdf")
+    assert run_briefgen("init", "house", cwd=tmp_path).returncode == 1  # never over an existing project
+
+
+def test_new_adds_a_valid_source_and_refuses_bad_ids(tmp_path: Path) -> None:
+    run_briefgen("init", ".", cwd=tmp_path)
+    proc = run_briefgen("new", "gulf-summit-2026", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "sources" / "gulf-summit-2026.yaml").is_file()
+    assert run_briefgen("validate", cwd=tmp_path).returncode == 0
+    assert run_briefgen("new", "gulf-summit-2026", cwd=tmp_path).returncode == 1
+    bad = run_briefgen("new", "Bad Id", cwd=tmp_path)
+    assert bad.returncode == 1 and "is not a brief id" in bad.stderr
+
+
+def test_an_ejected_template_changed_by_one_line_changes_the_output(tmp_path: Path) -> None:
+    run_briefgen("init", ".", cwd=tmp_path)
+    proc = run_briefgen("templates", "eject", "partials/bottom_line.html.j2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ejected = tmp_path / "templates" / "partials" / "bottom_line.html.j2"
+    assert ejected.is_file()
+    listing = run_briefgen("templates", "list", cwd=tmp_path).stdout
+    assert "1. partials/bottom_line.html.j2  (hides" in listing
+    ejected.write_text(ejected.read_text(encoding="utf-8") + "<p>EJECTED-AND-EDITED</p>\n", encoding="utf-8")
+    assert run_briefgen("build", "--format", "html", cwd=tmp_path).returncode == 0
+    assert "EJECTED-AND-EDITED" in (tmp_path / "build" / "first-brief.html").read_text(encoding="utf-8")
+    again = run_briefgen("templates", "eject", "partials/bottom_line.html.j2", cwd=tmp_path)
+    assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_eject_refuses_an_unknown_name(tmp_path: Path) -> None:
+    proc = run_briefgen("templates", "eject", "partials/nope.html.j2", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "no built-in template named 'partials/nope.html.j2'" in proc.stderr
