@@ -1,4 +1,4 @@
-"""Stage 3, analyse: derive the figures a brief shows from a validated assessment.
+"""Stage 3, analyse: derive the figures a brief shows from a validated assessment, for one edition.
 
 Nothing here formats text: it counts, orders and cross-tabulates, so that
 templates only lay out what the data already says.
@@ -7,6 +7,7 @@ templates only lay out what the data already says.
 from collections import Counter
 from dataclasses import dataclass
 
+from briefgen.editions import select
 from briefgen.models import Assessment, ContestedIssue, Lever, Member, Outcome, Source, Stance, Strength, Verdict
 from briefgen.validate import ValidatedAssessment
 
@@ -98,10 +99,11 @@ class Analysis:
     """Everything a template needs: the assessment and the figures derived from it."""
 
     brief_id: str
+    edition: str | None
     assessment: Assessment
     scorecard: Scorecard
     matrix: tuple[IssueRow, ...]
-    power: Member
+    power: Member | None
     exposures: tuple[Exposure, ...]
     citations: tuple[Citation, ...]
 
@@ -114,24 +116,27 @@ class Analysis:
         return sum(row.divided for row in self.matrix)
 
 
-def analyse(validated: ValidatedAssessment) -> Analysis:
-    """Derive the scorecard, cohesion matrix, leverage exposure and citation order."""
-    a = validated.assessment
+def analyse(validated: ValidatedAssessment, edition: str | None = None) -> Analysis:
+    """Cut the assessment for an edition, then derive its scorecard, matrix, leverage and citations."""
+    a = select(validated.assessment, edition)
     members = {member.id: member for member in a.event.members}
+    levers = a.leverage.levers if a.leverage is not None else []
+    power = a.leverage.power if a.leverage is not None else None
     return Analysis(
         brief_id=validated.brief_id,
+        edition=edition,
         assessment=a,
         scorecard=Scorecard(
             successes=tuple(o for o in a.outcomes if o.verdict is Verdict.SUCCESS),
             mixed=tuple(o for o in a.outcomes if o.verdict is Verdict.MIXED),
             failures=tuple(o for o in a.outcomes if o.verdict is Verdict.FAILURE),
         ),
-        matrix=tuple(_issue_row(issue, a) for issue in a.cohesion.issues),
-        power=members[a.leverage.power],
+        matrix=tuple(_issue_row(issue, a) for issue in a.cohesion.issues) if a.cohesion is not None else (),
+        power=members[power] if power is not None else None,
         exposures=tuple(
-            Exposure(member, tuple(lever for lever in a.leverage.levers if member.id in lever.over))
+            Exposure(member, tuple(lever for lever in levers if member.id in lever.over))
             for member in a.event.members
-            if member.id != a.leverage.power
+            if member.id != power
         ),
         citations=_citations(a),
     )

@@ -24,6 +24,7 @@ class RenderTask:
     source: Path
     project: Project
     formats: tuple[Format, ...]
+    edition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def default_jobs() -> int:
 def run(task: RenderTask) -> TaskResult:
     """Render one task, turning a user mistake into a result rather than an exception."""
     try:
-        return TaskResult(task, render_brief(task.source, task.project, task.formats))
+        return TaskResult(task, render_brief(task.source, task.project, task.formats, task.edition))
     except BriefgenError as exc:
         return TaskResult(task, None, exc.diagnostics)
 

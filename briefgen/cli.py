@@ -53,7 +53,14 @@ def build_command(args: argparse.Namespace, project: Project) -> int:
     sources = _sources(args.paths, project)
     with BuildReporter(len(sources), args.quiet) as reporter:
         manifest = build(
-            sources, project, args.out, args.formats, reporter, jobs=args.jobs or default_jobs(), force=args.force
+            sources,
+            project,
+            args.out,
+            args.formats,
+            reporter,
+            editions=args.editions or [None],
+            jobs=args.jobs or default_jobs(),
+            force=args.force,
         )
     reporter.summary(manifest)
     return EXIT_FAILED if reporter.counts[Status.FAILED] else EXIT_OK
@@ -63,7 +70,7 @@ def render_command(args: argparse.Namespace, project: Project) -> int:
     from briefgen.publish import write_atomically
 
     output_format = format_for(args.output)
-    rendered = render_brief(_existing(args.path), project, [output_format])
+    rendered = render_brief(_existing(args.path), project, [output_format], args.edition)
     _report(rendered.warnings)
     write_atomically(args.output, rendered.outputs[output_format])
     print(f"rendered {display_path(args.output)}")
@@ -77,6 +84,17 @@ def schema_command(args: argparse.Namespace, project: Project) -> int:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "briefgen assessment"
     print(json.dumps(schema, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def distribute_command(args: argparse.Namespace, project: Project) -> int:
+    from briefgen.distribute import distribute, load_recipients
+
+    sources = _sources(args.paths, project)
+    recipients = load_recipients(_existing(args.recipients), project)
+    manifest = distribute(sources, recipients, project, args.out, args.jobs or default_jobs())
+    copies = len(sources) * len(recipients)
+    print(f"{copies} copies for {len(recipients)} recipients; manifest in {display_path(manifest)}")
     return EXIT_OK
 
 
@@ -151,6 +169,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="comma-separated output formats: pdf, html (default: pdf,html)",
     )
+    build.add_argument(
+        "--edition",
+        dest="editions",
+        type=_names,
+        default=None,
+        metavar="LIST",
+        help="build these editions (comma-separated, e.g. public,restricted) instead of the full brief",
+    )
     build.add_argument("--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)")
     build.add_argument("--force", action="store_true", help="render every brief, even those that are up to date")
     build.add_argument("--quiet", "-q", action="store_true", help="print only errors and the last line")
@@ -161,12 +187,28 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render one source to one file; the format follows the suffix")
     render.add_argument("path", type=Path, metavar="PATH", help="the source to render")
     render.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT", help="a .pdf or .html file")
+    render.add_argument("--edition", metavar="NAME", help="render this edition instead of the full brief")
     _add_network_option(render)
     _add_theme_option(render)
     render.set_defaults(command=render_command)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the source format")
     schema.set_defaults(command=schema_command)
+
+    distribute = commands.add_parser("distribute", help="stamp a personalised, traceable copy for each recipient")
+    distribute.add_argument("paths", nargs="*", type=Path, metavar="BRIEF", help="sources (default: sources/*.yaml)")
+    distribute.add_argument(
+        "--recipients",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV or YAML with name, organisation, email and optionally edition (default: public)",
+    )
+    distribute.add_argument(
+        "--out", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist)"
+    )
+    _add_theme_option(distribute)
+    distribute.set_defaults(command=distribute_command)
 
     init = commands.add_parser("init", help="create a new project that builds at once")
     init.add_argument("folder", type=Path, metavar="DIR", help="the folder to create the project in")
@@ -204,6 +246,13 @@ def _add_network_option(parser: argparse.ArgumentParser) -> None:
         metavar="HOST",
         help="let templates fetch images, CSS and fonts over http(s) from HOST (repeatable; default: no network)",
     )
+
+
+def _names(text: str) -> list[str]:
+    names = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one edition")
+    return names
 
 
 def _positive(text: str) -> int:

@@ -71,6 +71,16 @@ class Fonts(Model):
     headings: FontFamily | None = None
 
 
+class Edition(Model):
+    banner: Text | None = Field(None, description="A line marked on every page of this edition, e.g. RESTRICTED.")
+
+
+DEFAULT_EDITIONS = {
+    "public": Edition(),
+    "restricted": Edition(banner="Restricted: not for public distribution"),
+}
+
+
 class Network(Model):
     allow_hosts: list[Text] = Field([], description="Web hosts rendering may fetch images, CSS and fonts from.")
 
@@ -84,6 +94,10 @@ class ProjectConfig(Model):
     paper: Paper = Paper.A4
     language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] = "en"
     theme: Identifier = "brief"
+    editions: dict[Identifier, Edition] = Field(
+        default_factory=lambda: dict(DEFAULT_EDITIONS),
+        description="The audiences items may be restricted to, each an edition of the brief.",
+    )
     network: Network = Network()
 
 

@@ -40,9 +40,10 @@ def shared_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
-def cache_key(source: Path, output_format: Format, shared: str) -> str:
-    """The key of one output of one source."""
-    return hashlib.sha256(f"{shared}\0{output_format}\0{file_hash(source)}".encode()).hexdigest()
+def cache_key(source: Path, output_format: Format, edition: str | None, shared: str) -> str:
+    """The key of one output of one source, in one edition."""
+    parts = f"{shared}\0{output_format}\0{edition or ''}\0{file_hash(source)}"
+    return hashlib.sha256(parts.encode()).hexdigest()
 
 
 def file_hash(path: Path) -> str | None:

@@ -77,6 +77,11 @@ ScenarioRef = Annotated[
     Identifier, _declared("scenario"), Field(description="Id of a scenario in `outlook.scenarios`.")
 ]
 ThemeRef = Annotated[Identifier, _declared("theme")]
+EditionRef = Annotated[Identifier, _declared("edition")]
+Audience = Annotated[
+    list[EditionRef] | None,
+    Field(description="The editions this appears in, e.g. [restricted] (default: every edition)."),
+]
 SourceRefs = Annotated[
     list[SourceRef],
     Field(min_length=1, description="Ids of entries in `sources` that this rests on."),
@@ -87,6 +92,16 @@ class Model(BaseModel):
     """Base for every part of an assessment: strict about keys, immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Restrictable(Model):
+    """An item or section that may be meant for some editions only."""
+
+    audience: Audience = None
+
+    def in_edition(self, edition: str | None) -> bool:
+        """Whether this appears in an edition (None: the full brief, everything)."""
+        return edition is None or self.audience is None or edition in self.audience
 
 
 class Likelihood(StrEnum):
@@ -189,7 +204,7 @@ class Event(Model):
     attendees: list[Attendee] = []
 
 
-class KeyJudgment(Model):
+class KeyJudgment(Restrictable):
     id: Identifier
     statement: Prose
     likelihood: Likelihood
@@ -197,7 +212,7 @@ class KeyJudgment(Model):
     sources: SourceRefs
 
 
-class Outcome(Model):
+class Outcome(Restrictable):
     id: Identifier
     title: Text
     verdict: Verdict
@@ -213,44 +228,44 @@ class Position(Model):
     note: Text | None = None
 
 
-class ContestedIssue(Model):
+class ContestedIssue(Restrictable):
     id: Identifier
     title: Text
     description: Prose | None = None
     positions: list[Position] = Field(min_length=1)
 
 
-class Cohesion(Model):
+class Cohesion(Restrictable):
     assessment: Prose
     issues: list[ContestedIssue] = []
 
 
-class Lever(Model):
+class Lever(Restrictable):
     instrument: Text
     over: list[MemberRef] = Field(min_length=1, description="Ids of the members this lever works on.")
     strength: Strength
     note: Prose | None = None
 
 
-class Leverage(Model):
+class Leverage(Restrictable):
     power: MemberRef = Field(description="Id of the dominant member, e.g. 'russia'.")
     assessment: Prose
     levers: list[Lever] = Field(min_length=1)
 
 
-class Scenario(Model):
+class Scenario(Restrictable):
     id: Identifier
     title: Text
     description: Prose
     likelihood: Likelihood
 
 
-class Indicator(Model):
+class Indicator(Restrictable):
     signal: Text
     points_to: ScenarioRef | None = Field(None, description="Id of the scenario this signal would point to.")
 
 
-class Outlook(Model):
+class Outlook(Restrictable):
     horizon: Text = Field(description="The period the outlook covers, e.g. '12 months'.")
     assessment: Prose
     scenarios: list[Scenario] = Field(min_length=1)
@@ -264,7 +279,7 @@ Reliability = Annotated[
 ]
 
 
-class Source(Model):
+class Source(Restrictable):
     id: Identifier
     title: Text
     author: Text | None = None

@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from briefgen.analyse import analyse
-from briefgen.config import ProjectConfig, load_config
+from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.labels import load_labels
 from briefgen.load import load_source
-from briefgen.render_html import Medium, Presentation, make_environment, render_catalogue, render_html
+from briefgen.render_html import (
+    Medium,
+    Presentation,
+    make_environment,
+    render_catalogue,
+    render_html,
+    render_stamp_sheet,
+)
 from briefgen.theming import PACKAGE_DIR, available_themes, builtin_templates_dir, template_search_path
 from briefgen.validate import ValidatedAssessment, validate
 
@@ -55,6 +62,13 @@ class Project:
         """The only folders rendering may read from: the project and briefgen's own files."""
         return [self.root, PACKAGE_DIR, builtin_templates_dir()]
 
+    def check_edition(self, edition: str | None) -> None:
+        """Refuse an edition the config does not define (None, the full brief, is always fine)."""
+        if edition is not None and edition not in self.config.editions:
+            known = ", ".join(self.config.editions)
+            message = f"unknown edition '{edition}'; the project's editions are: {known}"
+            raise BriefgenError([Diagnostic(display_path(self.root / CONFIG_NAME), message)])
+
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
         return (*self.config.network.allow_hosts, *self.extra_hosts)
@@ -65,6 +79,7 @@ class RenderedBrief:
     """One brief rendered in memory, ready to publish."""
 
     brief_id: str
+    edition: str | None
     source: Path
     outputs: dict[Format, bytes]
     pages: int | None
@@ -89,14 +104,19 @@ def read_assessment(path: Path, project: Project | None = None) -> ValidatedAsse
 
     With a project, a theme the brief names must be one the project has.
     """
-    themes = available_themes(project.root) if project is not None else None
-    return validate(load_source(path), themes)
+    if project is None:
+        return validate(load_source(path))
+    known = {"theme": list(available_themes(project.root)), "edition": list(project.config.editions)}
+    return validate(load_source(path), known)
 
 
-def render_brief(path: Path, project: Project, formats: Collection[Format] = tuple(Format)) -> RenderedBrief:
-    """Render one source to every requested format, in memory."""
+def render_brief(
+    path: Path, project: Project, formats: Collection[Format] = tuple(Format), edition: str | None = None
+) -> RenderedBrief:
+    """Render one source to every requested format, in memory: the full brief, or one edition of it."""
+    project.check_edition(edition)
     validated = read_assessment(path, project)
-    analysis = analyse(validated)
+    analysis = analyse(validated, edition)
     brief = validated.assessment.brief
     theme = project.theme or brief.theme or project.config.theme
     search_path = tuple(template_search_path(project.root, theme))
@@ -125,7 +145,7 @@ def render_brief(path: Path, project: Project, formats: Collection[Format] = tup
     summary = BriefSummary(
         brief.title, brief.series, brief.published.isoformat(), labels.language, validated.assessment.bottom_line
     )
-    return RenderedBrief(validated.brief_id, path, outputs, pages, summary, validated.warnings, files_read)
+    return RenderedBrief(validated.brief_id, edition, path, outputs, pages, summary, validated.warnings, files_read)
 
 
 def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
@@ -135,6 +155,18 @@ def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
     env = make_environment(search_path, project.root.resolve())
     presentation = Presentation(project.config, theme, load_labels(search_path, project.config.language))
     return render_catalogue([brief for brief in briefs if "summary" in brief], env, presentation)
+
+
+def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
+    """A PDF with one page per copy stamp (the recipient line and the copy id), in the project's paper size."""
+    from briefgen.print_pdf import print_pdf
+
+    theme = project.theme or project.config.theme
+    search_path = tuple(template_search_path(project.root, theme))
+    env = make_environment(search_path, project.root.resolve())
+    presentation = Presentation(project.config, theme, load_labels(search_path, project.config.language))
+    html = render_stamp_sheet(stamps, env, presentation)
+    return print_pdf(html, base_dir=project.root, allowed_roots=project.allowed_roots, shown_as="stamps").data
 
 
 def format_for(output: Path) -> Format:

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import tempfile
@@ -50,37 +51,43 @@ def build(
     formats: Collection[Format],
     on_result: Callable[[BriefResult], None],
     *,
+    editions: Sequence[str | None] = (None,),
     jobs: int = 1,
     force: bool = False,
 ) -> Path:
-    """Render and publish every source into out_dir; one failing brief never stops the others.
+    """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
 
-    Outputs whose cache key and recorded inputs are unchanged are skipped unless force. Calls on_result
-    once per source as it finishes, writes the manifest and the catalogue page, and returns the
-    manifest's path.
+    Several editions go into out_dir/EDITION/. Outputs whose cache key and recorded inputs are unchanged
+    are skipped unless force. Calls on_result once per brief and edition as it finishes, writes the
+    manifest and the catalogue page, and returns the manifest's path.
     """
     from briefgen.batch import RenderTask, render_all
 
     formats = tuple(sorted(formats))
+    for edition in editions:
+        project.check_edition(edition)
     with exclusive(out_dir):
-        previous = {entry["id"]: entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
+        previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
         shared = shared_digest(project)
         entries, tasks, keys = [], [], {}
-        for source in sources:
-            keys[source] = {f: cache_key(source, f, shared) for f in formats}
-            entry = previous.get(_brief_id(source))
-            if not force and entry is not None and _up_to_date(entry, keys[source], out_dir, project):
+        for source, edition in itertools.product(sources, editions):
+            task = RenderTask(source, project, formats, edition)
+            keys[source, edition] = {f: cache_key(source, f, edition, shared) for f in formats}
+            entry = previous.get(_entry_key({"id": _brief_id(source), "edition": edition}))
+            if not force and entry is not None and _up_to_date(entry, keys[source, edition], out_dir, project):
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
-                tasks.append(RenderTask(source, project, formats))
+                tasks.append(task)
+        folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
         for result in render_all(tasks, jobs):
             source = result.task.source
             if result.rendered is None:
                 on_result(BriefResult(source, Status.FAILED, errors=result.errors))
                 continue
             try:
-                entry = publish(result.rendered, out_dir, project, keys[source])
+                edition = result.task.edition
+                entry = publish(result.rendered, folder(edition), out_dir, project, keys[source, edition])
             except BriefgenError as exc:
                 on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
                 continue
@@ -91,6 +98,10 @@ def build(
 
 def _brief_id(source: Path) -> str:
     return source.name.removesuffix(".yaml").removesuffix(".yml")
+
+
+def _entry_key(entry: dict[str, Any]) -> str:
+    return f"{entry.get('edition') or ''}/{entry['id']}"
 
 
 def _up_to_date(entry: dict[str, Any], keys: dict[Format, str], out_dir: Path, project: Project) -> bool:
@@ -155,14 +166,16 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise BriefgenError([Diagnostic(str(path), f"cannot write output: {exc.strerror}")]) from None
 
 
-def publish(rendered: RenderedBrief, out_dir: Path, project: Project, keys: dict[Format, str]) -> dict[str, Any]:
-    """Write one brief's outputs into out_dir; return its manifest entry."""
+def publish(
+    rendered: RenderedBrief, folder: Path, out_dir: Path, project: Project, keys: dict[Format, str]
+) -> dict[str, Any]:
+    """Write one brief's outputs into folder (inside out_dir); return its manifest entry."""
     outputs = {}
     for output_format, data in sorted(rendered.outputs.items()):
-        target = out_dir / f"{rendered.brief_id}.{output_format}"
+        target = folder / f"{rendered.brief_id}.{output_format}"
         write_atomically(target, data)
         outputs[str(output_format)] = {
-            "path": target.name,
+            "path": target.relative_to(out_dir).as_posix(),
             "sha256": hashlib.sha256(data).hexdigest(),
             "bytes": len(data),
             **({"pages": rendered.pages} if output_format == "pdf" else {}),
@@ -170,6 +183,7 @@ def publish(rendered: RenderedBrief, out_dir: Path, project: Project, keys: dict
         }
     return {
         "id": rendered.brief_id,
+        "edition": rendered.edition,
         "source": _relative(rendered.source, project.root),
         "summary": dataclasses.asdict(rendered.summary),
         "outputs": outputs,
@@ -184,22 +198,31 @@ def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project: Pr
     merged = {}
     for entry in _previous_entries(path):
         if (project.root / entry.get("source", "")).is_file():
-            merged[entry["id"]] = entry
+            merged[_entry_key(entry)] = entry
         else:
             for output in entry.get("outputs", {}).values():
-                (out_dir / Path(output.get("path", "")).name).unlink(missing_ok=True)
-    merged.update((entry["id"], entry) for entry in entries)
-    document = {"briefs": [merged[brief_id] for brief_id in sorted(merged)]}
+                _remove_output(out_dir, output.get("path", ""))
+    merged.update((_entry_key(entry), entry) for entry in entries)
+    document = {"briefs": [merged[key] for key in sorted(merged)]}
     write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     write_atomically(out_dir / INDEX_NAME, render_index(document["briefs"], project).encode("utf-8"))
     return path
 
 
+def _remove_output(out_dir: Path, relative: str) -> None:
+    """Delete an output the manifest listed, if it lies inside the build folder."""
+    path = (out_dir / relative).resolve()
+    if relative and path.is_relative_to(out_dir.resolve()) and path.is_file():
+        path.unlink()
+
+
 def _previous_entries(path: Path) -> list[dict[str, Any]]:
+    """The entries of an earlier manifest; none when it is missing or not briefgen's."""
     try:
-        return list(json.loads(path.read_text(encoding="utf-8"))["briefs"])
+        entries = json.loads(path.read_text(encoding="utf-8"))["briefs"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
+    return [entry for entry in entries if isinstance(entry, dict) and isinstance(entry.get("id"), str)]
 
 
 def _relative(path: Path, root: Path) -> str:

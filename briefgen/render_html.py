@@ -32,6 +32,7 @@ from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 
 ENTRY_TEMPLATE = "brief.html.j2"
 CATALOGUE_TEMPLATE = "index.html.j2"
+STAMP_TEMPLATE = "stamp.html.j2"
 MAX_EMBEDDED_BYTES = 1_000_000
 
 
@@ -91,6 +92,11 @@ def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium, pre
 def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation) -> str:
     """Render the catalogue page of a build folder from its manifest entries."""
     return _render(env, CATALOGUE_TEMPLATE, {"briefs": briefs, "medium": str(Medium.SCREEN)}, presentation)
+
+
+def render_stamp_sheet(stamps: Sequence[tuple[str, str]], env: jinja2.Environment, presentation: Presentation) -> str:
+    """Render the sheet of copy stamps: one page per (recipient line, copy id), for printing."""
+    return _render(env, STAMP_TEMPLATE, {"stamps": stamps, "medium": str(Medium.PRINT)}, presentation)
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any], presentation: Presentation) -> str:

@@ -9,7 +9,7 @@ Diagnostic pointing at the offending value in the YAML.
 import re
 import types
 import typing
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from briefgen.models import (
     LANGUAGE_PATTERN,
     SINGLE_LINE_PATTERN,
     Assessment,
+    Restrictable,
     suggestion,
 )
 
@@ -71,16 +72,16 @@ ID_LISTS: dict[str, DataPath] = {
 }
 
 
-def validate(document: SourceDocument, themes: Collection[str] | None = None) -> ValidatedAssessment:
+def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | None = None) -> ValidatedAssessment:
     """Validate a loaded source; raise BriefgenError listing every error in it.
 
-    When themes is given, a theme the brief names must be one of them.
+    known may list the project's themes and editions ({"theme": [...], "edition": [...]}); a theme or
+    audience the brief names must then be one of them.
     """
     data = document.data
     structural = [_locate(problem, document) for problem in check_structure(data)]
     context: dict[str, Any] = declared_ids(data)
-    if themes is not None:
-        context["theme"] = sorted(themes)
+    context.update((kind, sorted(names)) for kind, names in (known or {}).items())
     try:
         assessment = Assessment.model_validate(data, context=context)
     except ValidationError as exc:
@@ -132,8 +133,38 @@ def cross_check(assessment: Assessment) -> Iterator[Problem]:
     for index, source in enumerate(a.sources):
         if source.id not in cited:
             yield Problem(("sources", index, "id"), f"source '{source.id}' is never cited", severity=Severity.WARNING)
+    yield from _audiences(a)
     if a.brief.published < a.event.date:
         yield Problem(("brief", "published"), f"the brief is dated before the event it assesses ({a.event.date})")
+
+
+def _audiences(a: Assessment) -> Iterator[Problem]:
+    """Nothing may show in an edition where what it rests on is left out."""
+    everywhere = {edition for item in _restrictables(a) for edition in item.audience or ()} | {"*"}
+
+    def seen_in(item: Restrictable) -> set[str]:
+        return everywhere if item.audience is None else set(item.audience)
+
+    sources = {source.id: source for source in a.sources}
+    for section, items in (("key_judgments", a.key_judgments), ("outcomes", a.outcomes)):
+        for index, item in enumerate(items):
+            for number, ref in enumerate(item.sources):
+                missing = seen_in(item) - seen_in(sources[ref])
+                if missing:
+                    shown = "every edition" if "*" in missing else ", ".join(sorted(missing))
+                    message = f"cites source '{ref}', which is left out of {shown}; narrow this item's audience"
+                    yield Problem((section, index, "sources", number), message)
+    scenarios = {scenario.id: scenario for scenario in a.outlook.scenarios}
+    for index, indicator in enumerate(a.outlook.indicators):
+        target = scenarios.get(indicator.points_to or "")
+        if target is not None and seen_in(indicator) - seen_in(target):
+            message = f"points to scenario '{target.id}', which some of this indicator's editions leave out"
+            yield Problem(("outlook", "indicators", index, "points_to"), message)
+
+
+def _restrictables(a: Assessment) -> Iterator[Restrictable]:
+    yield from (*a.key_judgments, *a.outcomes, *a.sources, a.cohesion, *a.cohesion.issues)
+    yield from (a.leverage, *a.leverage.levers, a.outlook, *a.outlook.scenarios, *a.outlook.indicators)
 
 
 def _items(data: Any, keys: DataPath) -> list[dict[str, Any]]:
