@@ -2,8 +2,9 @@
 
 Workers are spawned (never forked), import WeasyPrint and set up their font
 configuration once, then render brief after brief; each is replaced after a
-bounded number of renders so that memory stays flat. A brief that fails comes
-back as its diagnostics and never stops the others.
+bounded number of renders so that memory stays flat. The same tasks can run on
+a Dask cluster instead. A brief that fails comes back as its diagnostics and
+never stops the others.
 """
 
 import multiprocessing
@@ -49,9 +50,16 @@ def run(task: RenderTask) -> TaskResult:
         return TaskResult(task, None, exc.diagnostics)
 
 
-def render_all(tasks: Iterable[RenderTask], jobs: int) -> Iterator[TaskResult]:
-    """Render every task, yielding results as they finish; in this process when one job or one task."""
+def render_all(tasks: Iterable[RenderTask], jobs: int, scheduler: str | None = None) -> Iterator[TaskResult]:
+    """Render every task, yielding results as they finish.
+
+    On a Dask cluster when a scheduler address is given; else in local worker processes, or in this
+    process when there is one job or one task.
+    """
     tasks = list(tasks)
+    if scheduler is not None:
+        yield from _on_dask(tasks, scheduler)
+        return
     if jobs <= 1 or len(tasks) <= 1:
         yield from map(run, tasks)
         return
@@ -63,6 +71,26 @@ def render_all(tasks: Iterable[RenderTask], jobs: int) -> Iterator[TaskResult]:
     )
     with pool:
         futures = [pool.submit(run, task) for task in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _on_dask(tasks: list[RenderTask], scheduler: str) -> Iterator[TaskResult]:
+    """Run the same render tasks on a Dask distributed cluster (the optional extra briefgen[distributed]).
+
+    The cluster's workers must have briefgen installed and see the project at the same path.
+    """
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        message = "--scheduler needs Dask: pip install 'briefgen[distributed]'"
+        raise BriefgenError([Diagnostic(scheduler, message)]) from None
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, TimeoutError) as exc:
+        raise BriefgenError([Diagnostic(scheduler, f"cannot reach the Dask scheduler: {exc}")]) from None
+    with client:
+        futures = client.map(run, tasks, pure=False)
         for future in as_completed(futures):
             yield future.result()
 

@@ -60,6 +60,7 @@ def build_command(args: argparse.Namespace, project: Project) -> int:
             reporter,
             editions=args.editions or [None],
             jobs=args.jobs or default_jobs(),
+            scheduler=args.scheduler,
             force=args.force,
         )
     reporter.summary(manifest)
@@ -178,6 +179,11 @@ def _parser() -> argparse.ArgumentParser:
         help="build these editions (comma-separated, e.g. public,restricted) instead of the full brief",
     )
     build.add_argument("--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)")
+    build.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs briefgen[distributed])",
+    )
     build.add_argument("--force", action="store_true", help="render every brief, even those that are up to date")
     build.add_argument("--quiet", "-q", action="store_true", help="print only errors and the last line")
     _add_network_option(build)

@@ -53,6 +53,7 @@ def build(
     *,
     editions: Sequence[str | None] = (None,),
     jobs: int = 1,
+    scheduler: str | None = None,
     force: bool = False,
 ) -> Path:
     """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
@@ -80,7 +81,7 @@ def build(
             else:
                 tasks.append(task)
         folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
-        for result in render_all(tasks, jobs):
+        for result in render_all(tasks, jobs, scheduler):
             source = result.task.source
             if result.rendered is None:
                 on_result(BriefResult(source, Status.FAILED, errors=result.errors))
