@@ -7,6 +7,7 @@ a Dask cluster instead. A brief that fails comes back as its diagnostics and
 never stops the others.
 """
 
+import ctypes.util
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,11 @@ class TaskResult:
 def default_jobs() -> int:
     """As many workers as this process may use cores."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def subsetter_missing() -> bool:
+    """Whether HarfBuzz's font subsetter is absent: WeasyPrint then falls back to one about four times slower."""
+    return ctypes.util.find_library("harfbuzz-subset") is None
 
 
 def run(task: RenderTask) -> TaskResult:
