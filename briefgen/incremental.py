@@ -34,10 +34,15 @@ def shared_digest(project: Project) -> str:
     ]
     files = [config, *(project.root / name for name in named if name)]
     for folder in (project_templates_dir(project.root), builtin_templates_dir()):
-        files.extend(sorted(path for path in folder.rglob("*") if path.is_file()))
+        files.extend(sorted(path for path in folder.rglob("*") if _inside(path, folder) and path.is_file()))
     for path in files:
         digest.update(str(path).encode("utf-8") + b"\0" + (file_hash(path) or "absent").encode("ascii"))
     return digest.hexdigest()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether a path stays inside its folder once symlinks are resolved (others are never read)."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def cache_key(source: Path, output_format: Format, edition: str | None, shared: str) -> str:

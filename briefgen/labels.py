@@ -85,21 +85,3 @@ def _locale(language: str) -> babel.Locale:
         return babel.Locale.parse(language, sep="-")
     except (ValueError, babel.UnknownLocaleError):
         return babel.Locale.parse("en")
-
-
-def _locale(language: str) -> babel.Locale:
-    try:
-        return babel.Locale.parse(language, sep="-")
-    except (ValueError, babel.UnknownLocaleError):
-        return babel.Locale.parse("en")
-
-
-def quotation_marks(language: str) -> str:
-    """The language's primary and secondary quotation marks, for typographic quotes in prose."""
-    locale = _locale(language)
-    return (
-        locale.quotation_start
-        + locale.quotation_end
-        + locale.alternate_quotation_start
-        + locale.alternate_quotation_end
-    )

@@ -56,6 +56,17 @@ class Presentation:
         return self.labels.language
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A file loader that reads only regular files inside its folders, after resolving symlinks."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        resolved = Path(filename).resolve()
+        if not resolved.is_file() or not any(resolved.is_relative_to(root) for root in self.searchpath):
+            raise jinja2.TemplateError(f"'{template}' leads outside the template folders ({display_path(resolved)})")
+        return source, filename, uptodate
+
+
 @functools.lru_cache(maxsize=16)
 def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja2.Environment:
     """A sandboxed Jinja2 environment with autoescaping, strict undefined names and briefgen's filters.
@@ -64,7 +75,7 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     Environments are cached per search path, so their compiled templates are reused across briefs.
     """
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
+        loader=ConfinedLoader([str(path) for path in search_path]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
