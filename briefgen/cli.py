@@ -184,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="build these editions (comma-separated, e.g. public,restricted) instead of the full brief",
     )
-    build.add_argument("--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)")
+    _add_jobs_option(build)
     build.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -219,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     distribute.add_argument(
         "--out", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist)"
     )
+    _add_jobs_option(distribute)
     _add_theme_option(distribute)
     distribute.set_defaults(command=distribute_command)
 
@@ -243,6 +244,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_theme_option(eject)
     eject.set_defaults(command=templates_eject_command)
     return parser
+
+
+def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)"
+    )
 
 
 def _add_theme_option(parser: argparse.ArgumentParser) -> None:

@@ -9,41 +9,37 @@ where rendering a brief again costs most of a second.
 """
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, RootModel, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-from briefgen.load import load_source
-from briefgen.models import Identifier, Model, Text
+from briefgen.load import SourceDocument, load_source
+from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text
 from briefgen.pipeline import Format, Project, print_stamps
 from briefgen.publish import exclusive, write_atomically
-from briefgen.validate import validate_model
+from briefgen.validate import located
 
 MANIFEST_NAME = "manifest.json"
+STAMP_NAME = "/BriefgenStamp"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
 class RecipientRow(Model):
     name: Text
     organisation: Text
-    email: Email
+    email: Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
     edition: Identifier | None = Field(None, description="The edition this recipient gets (default: public).")
-
-
-class RecipientList(RootModel[list[RecipientRow]]):
-    """A YAML recipients file: a list of recipients."""
 
 
 @dataclass(frozen=True)
@@ -68,39 +64,53 @@ class Copy:
         return f"{self.recipient.name}, {self.recipient.organisation}"
 
 
+@dataclass(frozen=True)
+class _Row:
+    """A recipient row as read, with where to report a problem with each of its fields."""
+
+    values: RecipientRow
+    where: Callable[[str], Diagnostic]
+
+
 def load_recipients(path: Path, project: Project) -> list[Recipient]:
-    """Read a CSV (name, organisation, email, edition) or YAML recipients file; every bad row is an error."""
-    rows = _yaml_rows(path) if path.suffix.lower() in (".yaml", ".yml") else _csv_rows(path)
+    """Read a CSV (name, organisation, email, edition) or YAML recipients file.
+
+    Every bad row is reported at once: as FILE:ROW for a CSV, FILE:LINE:COL for YAML.
+    """
+    reader = _yaml_rows if path.suffix.lower() in (".yaml", ".yml") else _csv_rows
+    rows, problems = reader(path)
     default = "public" if "public" in project.config.editions else None
-    problems, seen, slugs, recipients = [], {}, set(), []
-    for where, row in rows:
-        edition = row.edition or default
+    first_row: dict[str, Diagnostic] = {}
+    slugs: set[str] = set()
+    recipients = []
+    for row in rows:
+        edition = row.values.edition or default
         if edition is not None and edition not in project.config.editions:
             known = ", ".join(project.config.editions)
-            problems.append(Diagnostic(where.path, f"unknown edition '{edition}'; editions: {known}", where.line))
+            problems.append(_with(row.where("edition"), f"unknown edition '{edition}'; editions: {known}"))
             continue
-        email = row.email.lower()
-        if email in seen:
-            message = f"{row.email} is listed twice (first on row {seen[email]})"
-            problems.append(Diagnostic(where.path, message, where.line))
+        email = row.values.email.lower()
+        if email in first_row:
+            earlier = first_row[email]
+            problems.append(
+                _with(row.where("email"), f"{row.values.email} is listed twice (first on line {earlier.line})")
+            )
             continue
-        seen[email] = where.line
-        slug = _unique_slug(row.name, email, slugs)
-        recipients.append(Recipient(row.name, row.organisation, row.email, edition, slug))
+        first_row[email] = row.where("email")
+        slug = _unique_slug(row.values.name, email, slugs)
+        recipients.append(Recipient(row.values.name, row.values.organisation, row.values.email, edition, slug))
     if problems:
-        raise BriefgenError(problems)
+        raise BriefgenError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
     if not recipients:
         raise BriefgenError([Diagnostic(display_path(path), "no recipients")])
     return recipients
 
 
-@dataclass(frozen=True)
-class _Where:
-    path: str
-    line: int
+def _with(diagnostic: Diagnostic, message: str) -> Diagnostic:
+    return dataclasses.replace(diagnostic, message=message)
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[_Where, RecipientRow]]:
+def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -111,36 +121,50 @@ def _csv_rows(path: Path) -> Iterator[tuple[_Where, RecipientRow]]:
     if missing:
         message = f"the header row lacks: {', '.join(sorted(missing))} (columns: name, organisation, email, edition)"
         raise BriefgenError([Diagnostic(shown, message, 1)])
-    problems, rows = [], []
+    rows, problems = [], []
     for row in reader:
         line = reader.line_num
-        values = {key: (value or "").strip() or None for key, value in row.items() if key is not None}
         if None in row:
             problems.append(Diagnostic(shown, "more fields than the header names", line))
             continue
+        values = {key: value.strip() for key, value in row.items() if key and value and value.strip()}
         try:
-            rows.append((_Where(shown, line), RecipientRow.model_validate(values)))
+            rows.append(_Row(RecipientRow.model_validate(values), lambda _, line=line: Diagnostic(shown, "", line)))
         except ValidationError as exc:
             problems.extend(Diagnostic(shown, _row_message(error), line) for error in exc.errors())
-    if problems:
-        raise BriefgenError(problems)
-    return iter(rows)
+    return rows, problems
 
 
 def _row_message(error: Any) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "row"
     if error["type"] == "missing":
         return f"{field}: missing"
+    if error["type"] == "extra_forbidden":
+        return f"{field}: not a column briefgen knows (columns: name, organisation, email, edition)"
     if error["type"] == "string_pattern_mismatch" and field == "email":
         return "email: not an email address"
     return f"{field}: {str(error['msg'])[0].lower()}{str(error['msg'])[1:]}"
 
 
-def _yaml_rows(path: Path) -> Iterator[tuple[_Where, RecipientRow]]:
+def _yaml_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     document = load_source(path)
-    recipients = validate_model(document, RecipientList).root
-    shown = display_path(path)
-    return iter((_Where(shown, document.span((index,)).line), row) for index, row in enumerate(recipients))
+    if not isinstance(document.data, list):
+        span = document.span(())
+        raise BriefgenError([Diagnostic(display_path(path), "expected a list of recipients", span.line, span.column)])
+    rows, problems = [], []
+    for index, item in enumerate(document.data):
+        try:
+            values = RecipientRow.model_validate(item)
+        except ValidationError as exc:
+            problems.extend(located(exc, document, RecipientRow, (index,)))
+            continue
+        rows.append(_Row(values, lambda field, index=index: _yaml_place(document, (index, field))))
+    return rows, problems
+
+
+def _yaml_place(document: SourceDocument, at: tuple[int, str]) -> Diagnostic:
+    span = document.span(at)
+    return Diagnostic(display_path(document.path), "", span.line, span.column)
 
 
 def _unique_slug(name: str, email: str, taken: set[str]) -> str:
@@ -214,12 +238,17 @@ def distribute(
 
 
 def _stamped(base: bytes, stamp_page: Any) -> bytes:
+    """The base PDF with the stamp laid over every page, under a fixed resource name so bytes repeat."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(base)) as pdf:
         form = pdf.copy_foreign(stamp_page.as_form_xobject())
         for page in pdf.pages:
-            page.add_overlay(form, pikepdf.Rectangle(page.mediabox))
+            name = page.add_resource(form, pikepdf.Name.XObject, STAMP_NAME)
+            placement = page.calc_form_xobject_placement(form, pikepdf.Name(name), pikepdf.Rectangle(page.mediabox))
+            # WeasyPrint leaves its coordinate system flipped at the end of a page: wrap its content in q ... Q.
+            page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+            page.contents_add(pikepdf.Stream(pdf, b"\nQ\nq\n" + placement + b"\nQ\n"))
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()

@@ -1,5 +1,6 @@
 """Diagnostics for mistakes in the user's input, kept apart from bugs in briefgen."""
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,7 +37,8 @@ class BriefgenError(Exception):
 
 def display_path(path: Path) -> str:
     """The path as the user should see it: relative to the working directory when inside it."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
         return str(path)

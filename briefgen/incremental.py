@@ -52,9 +52,12 @@ def cache_key(source: Path, output_format: Format, edition: str | None, shared: 
 
 
 def file_hash(path: Path) -> str | None:
-    """The sha256 of a file's content, or None when it cannot be read."""
+    """The sha256 of a regular file's content, or None when it is not one or cannot be read."""
+    if not path.is_file():
+        return None
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
     except OSError:
         return None
 

@@ -6,6 +6,7 @@ scalar a type the author may not have meant (``NO`` as false, ``1.10`` as 1.1).
 Duplicate keys, anchors and aliases, and non-standard tags are errors.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ DataPath = tuple[str | int, ...]
 
 MAX_SOURCE_BYTES = 1_000_000
 MAX_NESTING = 32
+# YAML counts these as line breaks and editors do not, so positions would drift after them.
+ODD_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+STANDARD_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 
 STANDARD_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 IMPLICIT_KINDS = {
@@ -97,11 +101,17 @@ def load_source(path: Path, *, allow_empty: bool = False) -> SourceDocument:
     """
     shown = display_path(path)
     try:
-        raw = path.read_bytes()
+        if not path.is_file():
+            raise BriefgenError([Diagnostic(shown, "not a regular file")])
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise BriefgenError([Diagnostic(shown, f"source is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}")])
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
         raise BriefgenError([Diagnostic(shown, f"cannot read source: {exc.strerror}")]) from None
     if len(raw) > MAX_SOURCE_BYTES:
-        raise BriefgenError([Diagnostic(shown, f"source is {len(raw):,} bytes; the limit is {MAX_SOURCE_BYTES:,}")])
+        raise BriefgenError([Diagnostic(shown, f"source is over the limit of {MAX_SOURCE_BYTES:,} bytes")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -113,6 +123,11 @@ def load_source(path: Path, *, allow_empty: bool = False) -> SourceDocument:
 def parse_source(text: str, path: Path, *, allow_empty: bool = False) -> SourceDocument:
     """Parse YAML text into a SourceDocument."""
     shown = display_path(path)
+    if (odd := ODD_LINE_BREAKS.search(text)) is not None:
+        line = text.count("\n", 0, odd.start()) + 1
+        column = odd.start() - (text.rfind("\n", 0, odd.start()) + 1) + 1
+        message = f"the line separator U+{ord(odd.group()):04X} is not allowed; use an ordinary line break"
+        raise BriefgenError([Diagnostic(shown, message, line, column)])
     try:
         loader = _StrictLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -160,6 +175,9 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             self.spans[data_path] = Span(mark.line + 1, mark.column + 1, key_line, key_column)
             return [self.build(item, (*data_path, index)) for index, item in enumerate(node.value)]
+        if node.tag not in STANDARD_SCALAR_TAGS:
+            self.problems.append(_at(self.shown, mark, f"the tag {node.tag} is not allowed; remove it"))
+            return None
         implicit = IMPLICIT_KINDS.get(node.tag) if node.style is None else None
         self.spans[data_path] = Span(mark.line + 1, mark.column + 1, key_line, key_column, node.value, implicit)
         try:

@@ -20,6 +20,7 @@ SINGLE_LINE_PATTERN = r"^[^\n\r]*$"
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 GRADE_PATTERN = r"^[A-F][1-6]$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 RAW_HTML = re.compile(r"</?[A-Za-z!?]")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 

@@ -125,13 +125,13 @@ def render_brief(
     presentation = Presentation(project.config, theme, labels)
     outputs: dict[Format, bytes] = {}
     pages = None
-    files_read: tuple[Path, ...] = ()
+    files_read: list[Path] = []
     if Format.HTML in formats:
-        outputs[Format.HTML] = render_html(analysis, env, Medium.SCREEN, presentation).encode("utf-8")
+        outputs[Format.HTML] = render_html(analysis, env, Medium.SCREEN, presentation, files_read).encode("utf-8")
     if Format.PDF in formats:
         from briefgen.print_pdf import print_pdf  # WeasyPrint loads only when a PDF is wanted
 
-        html = render_html(analysis, env, Medium.PRINT, presentation)
+        html = render_html(analysis, env, Medium.PRINT, presentation, files_read)
         printed = print_pdf(
             html,
             base_dir=project.root,
@@ -141,11 +141,13 @@ def render_brief(
         )
         outputs[Format.PDF] = printed.data
         pages = printed.pages
-        files_read = printed.files_read
+        files_read.extend(printed.files_read)
     summary = BriefSummary(
         brief.title, brief.series, brief.published.isoformat(), labels.language, validated.assessment.bottom_line
     )
-    return RenderedBrief(validated.brief_id, edition, path, outputs, pages, summary, validated.warnings, files_read)
+    return RenderedBrief(
+        validated.brief_id, edition, path, outputs, pages, summary, validated.warnings, tuple(dict.fromkeys(files_read))
+    )
 
 
 def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:

@@ -50,8 +50,16 @@ class ProjectFetcher(weasyprint.URLFetcher):
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
         self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
         self.files_read: list[Path] = []
+        self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        try:
+            return self._fetch(url, headers)
+        except RefusedResource as exc:
+            self.refused.append(str(exc))  # WeasyPrint swallows some refusals (inside SVG): keep them
+            raise
+
+    def _fetch(self, url: str, headers: dict[str, str] | None) -> URLFetcherResponse:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file":
@@ -105,8 +113,11 @@ def print_pdf(
         except FatalURLFetchingError as exc:
             cause = exc.__cause__ or exc
             raise BriefgenError([Diagnostic(shown_as, f"resource refused: {cause}")]) from None
+    if fetcher.refused:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
+        refused = dict.fromkeys(fetcher.refused)
+        raise BriefgenError(Diagnostic(shown_as, f"resource refused: {message}") for message in refused)
     if logged:
-        raise BriefgenError([Diagnostic(shown_as, f"PDF error: {message}") for message in logged])
+        raise BriefgenError(Diagnostic(shown_as, f"PDF error: {message.rstrip(': ')}") for message in logged)
     return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(fetcher.files_read)))
 
 

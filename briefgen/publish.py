@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic
@@ -71,16 +71,17 @@ def build(
         previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
         shared = shared_digest(project)
         entries, tasks, keys = [], [], {}
+        folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
         for source, edition in itertools.product(sources, editions):
             task = RenderTask(source, project, formats, edition)
             keys[source, edition] = {f: cache_key(source, f, edition, shared) for f in formats}
-            entry = previous.get(_entry_key({"id": _brief_id(source), "edition": edition}))
+            place = folder(edition).relative_to(out_dir).as_posix()
+            entry = previous.get(f"{place}/{_brief_id(source)}")
             if not force and entry is not None and _up_to_date(entry, keys[source, edition], out_dir, project):
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
                 tasks.append(task)
-        folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
         for result in render_all(tasks, jobs, scheduler):
             source = result.task.source
             if result.rendered is None:
@@ -102,7 +103,9 @@ def _brief_id(source: Path) -> str:
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
-    return f"{entry.get('edition') or ''}/{entry['id']}"
+    """Entries are told apart by where their outputs go: a folder and a brief id."""
+    paths = [output.get("path", "") for output in entry.get("outputs", {}).values()]
+    return f"{PurePosixPath(paths[0]).parent if paths else '.'}/{entry['id']}"
 
 
 def _up_to_date(entry: dict[str, Any], keys: dict[Format, str], out_dir: Path, project: Project) -> bool:

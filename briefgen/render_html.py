@@ -8,6 +8,7 @@ template's file and line.
 """
 
 import base64
+import contextvars
 import datetime as dt
 import functools
 import mimetypes
@@ -31,6 +32,8 @@ from briefgen.models import LIKELIHOOD_RANGES
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 
 ENTRY_TEMPLATE = "brief.html.j2"
+# The project files a render in progress has read through embed() or project_url().
+_FILES_READ: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar("files_read", default=None)
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
 MAX_EMBEDDED_BYTES = 1_000_000
@@ -94,10 +97,23 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     return env
 
 
-def render_html(analysis: Analysis, env: jinja2.Environment, medium: Medium, presentation: Presentation) -> str:
-    """Render the brief's HTML document; raise BriefgenError naming the template and line on a mistake."""
+def render_html(
+    analysis: Analysis,
+    env: jinja2.Environment,
+    medium: Medium,
+    presentation: Presentation,
+    files_read: list[Path] | None = None,
+) -> str:
+    """Render the brief's HTML document; raise BriefgenError naming the template and line on a mistake.
+
+    Project files the templates embed or link (a logo, fonts) are added to files_read when it is given.
+    """
     context = {"analysis": analysis, "assessment": analysis.assessment, "medium": str(medium)}
-    return _render(env, ENTRY_TEMPLATE, context, presentation)
+    token = _FILES_READ.set(files_read)
+    try:
+        return _render(env, ENTRY_TEMPLATE, context, presentation)
+    finally:
+        _FILES_READ.reset(token)
 
 
 def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation) -> str:
@@ -167,6 +183,8 @@ def _project_file(project_root: Path, name: str) -> Path:
     path = (root / name).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise jinja2.TemplateError(f"'{name}' is not a file inside the project")
+    if (files_read := _FILES_READ.get()) is not None:
+        files_read.append(path)
     return path
 
 

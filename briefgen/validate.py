@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.load import DataPath, SourceDocument
 from briefgen.models import (
+    EMAIL_PATTERN,
     GRADE_PATTERN,
     IDENTIFIER_PATTERN,
     LANGUAGE_PATTERN,
@@ -34,6 +35,7 @@ PATTERN_MESSAGES = {
     IDENTIFIER_PATTERN: "expected an id made of lower-case letters, digits and hyphens, e.g. 'inf-treaty'",
     LANGUAGE_PATTERN: "expected a language tag such as 'en', 'ru' or 'en-GB'",
     GRADE_PATTERN: "expected an Admiralty grade: a letter A-F then a digit 1-6, e.g. B2",
+    EMAIL_PATTERN: "not an email address",
 }
 # Errors where quoting a value YAML typed implicitly (NO, 1.10, 12:30) would fix it.
 TEXT_EXPECTED = {"string_type", "enum", "string_pattern_mismatch", "literal_error"}
@@ -87,7 +89,8 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
     except ValidationError as exc:
         located = [_describe(error, document, Assessment) for error in exc.errors()]
         raise BriefgenError(_sorted([*located, *structural])) from None
-    problems = structural + [_locate(problem, document) for problem in cross_check(assessment)]
+    editions = (known or {}).get("edition")
+    problems = structural + [_locate(problem, document) for problem in cross_check(assessment, editions)]
     errors = [problem for problem in problems if problem.severity is Severity.ERROR]
     if errors:
         raise BriefgenError(_sorted(errors))
@@ -99,7 +102,15 @@ def validate_model(document: SourceDocument, model: type[Model], context: dict[s
     try:
         return model.model_validate(document.data, context=context)
     except ValidationError as exc:
-        raise BriefgenError(_sorted(_describe(error, document, model) for error in exc.errors())) from None
+        raise BriefgenError(located(exc, document, model)) from None
+
+
+def located(
+    exc: ValidationError, document: SourceDocument, model: type[BaseModel], at: DataPath = ()
+) -> list[Diagnostic]:
+    """The errors of validating the value at a path of a document against a model, each at its position."""
+    errors = [{**error, "loc": (*at, *error["loc"])} for error in exc.errors()]
+    return _sorted(_describe(error, document, model, len(at)) for error in errors)
 
 
 def declared_ids(data: Any) -> dict[str, list[str]]:
@@ -126,21 +137,25 @@ def check_structure(data: Any) -> Iterator[Problem]:
         )
 
 
-def cross_check(assessment: Assessment) -> Iterator[Problem]:
-    """Checks over a whole valid document: its dates, and sources nothing cites."""
+def cross_check(assessment: Assessment, editions: Collection[str] | None = None) -> Iterator[Problem]:
+    """Checks over a whole valid document: its dates, sources nothing cites, audiences that do not fit.
+
+    editions are the project's; without them, the editions the document's audiences name.
+    """
     a = assessment
     cited = {ref for item in (*a.key_judgments, *a.outcomes) for ref in item.sources}
     for index, source in enumerate(a.sources):
         if source.id not in cited:
             yield Problem(("sources", index, "id"), f"source '{source.id}' is never cited", severity=Severity.WARNING)
-    yield from _audiences(a)
+    yield from _audiences(a, editions)
     if a.brief.published < a.event.date:
         yield Problem(("brief", "published"), f"the brief is dated before the event it assesses ({a.event.date})")
 
 
-def _audiences(a: Assessment) -> Iterator[Problem]:
+def _audiences(a: Assessment, editions: Collection[str] | None) -> Iterator[Problem]:
     """Nothing may show in an edition where what it rests on is left out."""
-    everywhere = {edition for item in _restrictables(a) for edition in item.audience or ()} | {"*"}
+    named = {edition for item in _restrictables(a) for edition in item.audience or ()}
+    everywhere = set(editions) if editions else named | {"*"}
 
     def seen_in(item: Restrictable) -> set[str]:
         return everywhere if item.audience is None else set(item.audience)
@@ -194,7 +209,7 @@ def _locate(problem: Problem, document: SourceDocument) -> Diagnostic:
     return Diagnostic(display_path(document.path), message, span.line, span.column, problem.severity)
 
 
-def _describe(error: Any, document: SourceDocument, model: type[BaseModel]) -> Diagnostic:
+def _describe(error: Any, document: SourceDocument, model: type[BaseModel], depth: int = 0) -> Diagnostic:
     """Turn one pydantic error into a located, readable diagnostic."""
     loc: DataPath = tuple(error["loc"])
     kind: str = error["type"]
@@ -202,7 +217,7 @@ def _describe(error: Any, document: SourceDocument, model: type[BaseModel]) -> D
     if kind == "extra_forbidden":
         span = document.span(loc)
         key = str(loc[-1])
-        allowed = _fields_at(model, loc[:-1])
+        allowed = _fields_at(model, loc[depth:-1])
         hint = suggestion(key, allowed) if allowed else ""
         return Diagnostic(
             shown, f"unknown key '{key}'{hint}", span.key_line or span.line, span.key_column or span.column

@@ -1,0 +1,211 @@
+"""Batch builds: warm worker processes and a Dask cluster give the bytes a build in one process gives.
+
+Three copies of the sample, each with its own title, make the batch; a broken copy must fail alone.
+Every build runs through the command line in a temporary project.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import (
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    child_env,
+    column_of,
+    line_of,
+    make_project,
+    pdf_text,
+    replace_line,
+    replace_once,
+    run_briefgen,
+)
+from pypdf import PdfReader
+
+TITLE = "United on arms control, divided over itself: the CSTO after Astana"
+BRIEFS = {"brief-a": "Brief A", "brief-b": "Brief B", "brief-c": "Brief C"}
+SERIES = line_of(SAMPLE_TEXT, "  series: Commentary")
+DIAGNOSTIC = re.compile(r"^\S+?:\d+(?::\d+)?: (?:error|warning): ")
+SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in (\S+)$")
+UNREACHABLE = "tcp://127.0.0.1:1"
+
+
+def titled(brief_id: str, label: str | None = None) -> str:
+    """The sample with a title of its own, so each brief's output shows which source it came from."""
+    return replace_once(SAMPLE_TEXT, f'title: "{TITLE}"', f'title: "{label or BRIEFS[brief_id]}: {TITLE}"')
+
+
+BROKEN_ID = "brief-x"
+BROKEN = replace_line(titled(BROKEN_ID, "Brief X"), SERIES, "Commentary", "NO")  # unquoted NO: a boolean
+BROKEN_AT = f"sources/{BROKEN_ID}.yaml:{SERIES}:{column_of(SAMPLE_TEXT, SERIES, 'Commentary')}: error: "
+
+
+def batch_project(root: Path, with_broken: bool = False) -> Path:
+    """Three good briefs and, if asked, a fourth whose series is an unquoted NO, a located validation error."""
+    sources = {f"{brief_id}.yaml": titled(brief_id) for brief_id in BRIEFS}
+    if with_broken:
+        sources[f"{BROKEN_ID}.yaml"] = BROKEN
+    return make_project(root, sources)
+
+
+def start_briefgen(*args: object, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "briefgen", *(str(arg) for arg in args)],
+        cwd=cwd,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    stdout, stderr = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, by relative path, with its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
+
+
+def summary(proc: subprocess.CompletedProcess[str]) -> tuple[int, int, int, str]:
+    """The counts and manifest path of the summary line, which must be the last line on stdout."""
+    lines = proc.stdout.strip().splitlines()
+    assert lines, f"nothing on stdout; stderr:\n{proc.stderr}"
+    match = SUMMARY.match(lines[-1])
+    assert match, f"the last line is not the summary 'N built, N skipped, N failed; manifest in ...': {lines[-1]!r}"
+    return int(match[1]), int(match[2]), int(match[3]), match[4]
+
+
+def manifest_ids(out_dir: Path) -> list[str]:
+    return [entry["id"] for entry in json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))["briefs"]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def unreachable_scheduler_build(tmp_path_factory: pytest.TempPathFactory):
+    """A build sent to a scheduler nobody listens on, started with the module and read by its last test.
+
+    The Dask client waits out its whole 10 s timeout before giving up; starting it first lets that wait
+    overlap the other tests instead of adding to the suite's time.
+    """
+    root = batch_project(tmp_path_factory.mktemp("unreachable"))
+    proc = start_briefgen("build", "--scheduler", UNREACHABLE, "--format", "html", cwd=root)
+    yield root, proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def worker_builds(tmp_path_factory: pytest.TempPathFactory):
+    """The three briefs and a broken one built to PDF and HTML with two workers and with one, at the same time."""
+    root = batch_project(tmp_path_factory.mktemp("workers") / "project", with_broken=True)
+    started = {
+        "parallel": start_briefgen("build", "--jobs", "2", "--out", "parallel", cwd=root),
+        "serial": start_briefgen("build", "--jobs", "1", "--out", "serial", cwd=root),
+    }
+    return root, {out: finish(proc) for out, proc in started.items()}
+
+
+def test_two_workers_give_the_bytes_of_one_process(worker_builds) -> None:
+    root, procs = worker_builds
+    for out, proc in procs.items():
+        assert_no_traceback(proc)
+        assert summary(proc) == (3, 0, 1, f"{out}/manifest.json"), proc.stderr
+    expected = {f"{brief_id}.{suffix}" for brief_id in BRIEFS for suffix in ("pdf", "html")}
+    parallel_files, serial_files = tree(root / "parallel"), tree(root / "serial")
+    assert set(parallel_files) == expected | {"manifest.json", "index.html"}
+    assert set(serial_files) == set(parallel_files)
+    differing = sorted(name for name in parallel_files if parallel_files[name] != serial_files[name])
+    assert differing == [], f"--jobs 2 and --jobs 1 outputs differ: {differing}"
+    # each worker rendered the source it was given, not another one of the batch
+    for brief_id, label in BRIEFS.items():
+        path = root / "parallel" / f"{brief_id}.pdf"
+        text = pdf_text(path)
+        assert f"{label}:" in text
+        assert all(f"{other}:" not in text for other in BRIEFS.values() if other != label)
+        assert len(PdfReader(path).pages) >= 1
+
+
+@pytest.mark.parametrize("out", ["parallel", "serial"])
+def test_a_broken_source_fails_alone(worker_builds, out: str) -> None:
+    root, procs = worker_builds
+    proc = procs[out]
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert manifest_ids(root / out) == sorted(BRIEFS)
+    assert list((root / out).glob(f"{BROKEN_ID}.*")) == []
+    diagnostics = [line for line in proc.stderr.splitlines() if DIAGNOSTIC.match(line)]
+    assert any(line.startswith(BROKEN_AT) for line in diagnostics), proc.stderr
+    assert all(line.startswith(f"sources/{BROKEN_ID}.yaml:") for line in diagnostics), proc.stderr
+    assert not any(brief_id in proc.stderr for brief_id in BRIEFS), proc.stderr
+
+
+def test_quiet_prints_only_the_summary_and_errors(tmp_path: Path) -> None:
+    root = batch_project(tmp_path / "project", with_broken=True)
+    proc = run_briefgen("build", "--quiet", "--jobs", "1", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == ["3 built, 0 skipped, 1 failed; manifest in build/manifest.json"], proc.stdout
+    assert any(line.startswith(BROKEN_AT) for line in proc.stderr.splitlines()), proc.stderr
+    assert not any(brief_id in proc.stderr for brief_id in BRIEFS), proc.stderr
+
+    (root / "sources" / f"{BROKEN_ID}.yaml").write_text(titled(BROKEN_ID, "Brief X"), encoding="utf-8")
+    proc = run_briefgen("build", "-q", "--jobs", "1", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["1 built, 3 skipped, 0 failed; manifest in build/manifest.json"], proc.stdout
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("jobs", ["0", "x", "1.5"])
+def test_jobs_must_be_a_positive_whole_number(tmp_path: Path, jobs: str) -> None:
+    root = batch_project(tmp_path / "project")
+    proc = run_briefgen("build", "--jobs", jobs, "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--jobs" in proc.stderr
+    assert not (root / "build").exists()
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler():
+    """A one-worker Dask cluster in worker processes, for the length of this module's Dask tests."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_a_dask_cluster_gives_the_bytes_of_a_local_build(tmp_path: Path, dask_scheduler: str) -> None:
+    root = batch_project(tmp_path / "project")
+    proc = run_briefgen("build", "--scheduler", dask_scheduler, "--format", "html", "--out", "dask", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert summary(proc) == (3, 0, 0, "dask/manifest.json")
+    local = run_briefgen("build", "--jobs", "1", "--format", "html", "--out", "local", cwd=root)
+    assert local.returncode == 0, local.stderr
+    on_dask, here = tree(root / "dask"), tree(root / "local")
+    assert set(on_dask) == {f"{brief_id}.html" for brief_id in BRIEFS} | {"manifest.json", "index.html"}
+    assert set(here) == set(on_dask)
+    assert sorted(name for name in on_dask if on_dask[name] != here[name]) == []
+    for brief_id, label in BRIEFS.items():
+        assert f"{label}: " in (root / "dask" / f"{brief_id}.html").read_text(encoding="utf-8")
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(unreachable_scheduler_build) -> None:
+    root, started = unreachable_scheduler_build
+    proc = finish(started, timeout=120)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if ": error: " in line]
+    assert errors, proc.stderr
+    assert errors[0].startswith(f"{UNREACHABLE}: error: "), proc.stderr
+    assert "scheduler" in errors[0].lower()
+    assert list(root.glob("build/**/*.html")) == []

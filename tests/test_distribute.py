@@ -1,0 +1,336 @@
+"""Personalised copies: every recipient gets each brief in their edition, stamped on every page with who it
+was prepared for and a copy id, bundled per recipient, the same bytes every time.
+
+The copies are made once through the Python API (`load_recipients`, `distribute`) and read back with
+pdftotext and pypdf; the command line must give the same bytes from a YAML list of the same recipients.
+Bad recipient lists go through the command line and must write nothing.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers import (
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    column_of,
+    line_of,
+    make_project,
+    pdf_pages_text,
+    pdf_text,
+    replace_once,
+    run_briefgen,
+)
+from pypdf import PdfReader
+
+from briefgen.distribute import distribute, load_recipients
+from briefgen.pipeline import Project
+
+TITLE = "United on arms control, divided over itself: the CSTO after Astana"
+JUDGMENT = "  - id: russia-stays-aloof\n"
+SOURCES = {
+    # a key judgment only the restricted edition shows
+    "alpha.yaml": replace_once(SAMPLE_TEXT, JUDGMENT, JUDGMENT + "    audience: [restricted]\n"),
+    "beta.yaml": replace_once(SAMPLE_TEXT, f'title: "{TITLE}"', f'title: "Beta: {TITLE}"'),
+}
+BRIEFS = ["alpha", "beta"]
+RESTRICTED_TEXT = "Semerikov in charge on an acting basis"  # from the restricted judgment's statement
+RECIPIENTS = [
+    {"name": "Анна Петрова", "organisation": "Институт мира", "email": "anna.petrova@example.org", "edition": ""},
+    {
+        "name": "John Smith",
+        "organisation": "Foreign Office",
+        "email": "john.smith@example.org",
+        "edition": "restricted",
+    },
+    {"name": "Marie Dupont", "organisation": "OSCE", "email": "marie@example.org", "edition": "public"},
+]
+EDITIONS = {"anna.petrova@example.org": "public", "john.smith@example.org": "restricted", "marie@example.org": "public"}
+HEADER = "name,organisation,email,edition"
+
+
+def recipients_csv(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HEADER.split(","), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def recipients_yaml(rows: list[dict[str, str]]) -> str:
+    lines = []
+    for row in rows:
+        lines.append(f"- name: {row['name']}")
+        lines.append(f"  organisation: {row['organisation']}")
+        lines.append(f"  email: {row['email']}")
+        if row.get("edition"):
+            lines.append(f"  edition: {row['edition']}")
+    return "\n".join(lines) + "\n"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
+
+
+def make_copies(root: Path, out: str) -> Path:
+    """Distribute every source to the CSV's recipients through the Python API; return the output folder."""
+    project = Project.open(root)
+    recipients = load_recipients(root / "r.csv", project)
+    manifest = distribute(project.sources(), recipients, project, root / out, 1)
+    assert manifest == root / out / "manifest.json"
+    return root / out
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("distribute") / "project", SOURCES)
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    (root / "r.yaml").write_text(recipients_yaml(RECIPIENTS), encoding="utf-8")
+    return make_copies(root, "dist")
+
+
+@pytest.fixture(scope="module")
+def copies(dist: Path) -> list[dict]:
+    return json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["copies"]
+
+
+def test_every_recipient_gets_a_copy_of_every_brief(dist: Path, copies: list[dict]) -> None:
+    assert sorted((copy["brief"], copy["recipient"]["email"]) for copy in copies) == sorted(
+        (brief, row["email"]) for brief in BRIEFS for row in RECIPIENTS
+    )
+    slugs = {}
+    for copy in copies:
+        match = re.fullmatch(r"([a-z0-9-]+)/([a-z0-9][a-z0-9-]*)\.pdf", copy["path"])
+        assert match and match[1] == copy["brief"], copy["path"]
+        slugs.setdefault(copy["recipient"]["email"], set()).add(match[2])
+    assert all(len(found) == 1 for found in slugs.values()), f"a recipient's copies have different names: {slugs}"
+    assert len({next(iter(found)) for found in slugs.values()}) == len(RECIPIENTS), slugs
+    bundles = {f"bundles/{next(iter(found))}.zip" for found in slugs.values()}
+    assert set(tree(dist)) == {copy["path"] for copy in copies} | bundles | {"manifest.json"}
+
+
+def test_the_manifest_describes_each_copy(dist: Path, copies: list[dict]) -> None:
+    by_email = {row["email"]: row for row in RECIPIENTS}
+    for copy in copies:
+        row = by_email[copy["recipient"]["email"]]
+        assert copy["recipient"] == {key: row[key] for key in ("name", "organisation", "email")}
+        assert copy["edition"] == EDITIONS[row["email"]]
+        assert hashlib.sha256((dist / copy["path"]).read_bytes()).hexdigest() == copy["sha256"]
+        assert re.fullmatch(r"[0-9A-Za-z]{6,}", copy["copy_id"]), copy["copy_id"]
+    ids = [copy["copy_id"] for copy in copies]
+    assert len(set(ids)) == len(ids), f"copy ids repeat: {ids}"
+
+
+def test_every_page_names_the_recipient_and_the_copy(dist: Path, copies: list[dict]) -> None:
+    for copy in copies:
+        recipient = copy["recipient"]
+        stamp = f"Prepared for {recipient['name']}, {recipient['organisation']}"
+        pages = pdf_pages_text(dist / copy["path"])
+        assert len(pages) == len(PdfReader(dist / copy["path"]).pages) >= 2
+        unstamped = [n for n, page in enumerate(pages, 1) if stamp not in page or copy["copy_id"] not in page]
+        assert unstamped == [], f"{copy['path']}: pages {unstamped} lack {stamp!r} or {copy['copy_id']}"
+        others = [other["copy_id"] for other in copies if other["copy_id"] != copy["copy_id"]]
+        assert not any(other in " ".join(pages) for other in others)
+
+
+def font_descriptor(font) -> dict:
+    font = font.get_object()
+    if "/DescendantFonts" in font:
+        return font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    return font["/FontDescriptor"].get_object()
+
+
+def page_fonts(resources, seen: set[int] | None = None) -> list:
+    """Every font a page's resources reach, through Form XObjects (the stamp is one) too."""
+    seen = set() if seen is None else seen
+    resources = resources.get_object() if resources is not None else {}
+    fonts = [font.get_object() for font in resources.get("/Font", {}).values()]
+    for xobject in resources.get("/XObject", {}).values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form" and id(xobject) not in seen:
+            seen.add(id(xobject))
+            fonts.extend(page_fonts(xobject.get("/Resources"), seen))
+    return fonts
+
+
+def test_the_stamp_font_is_embedded(dist: Path, copies: list[dict]) -> None:
+    for copy in copies:
+        pages = PdfReader(dist / copy["path"]).pages
+        stamp_fonts = []
+
+        def visit(text, cm, tm, font, size, copy_id=copy["copy_id"], found=stamp_fonts) -> None:
+            if copy_id in text:
+                found.append(font)
+
+        pages[0].extract_text(visitor_text=visit)
+        assert stamp_fonts and None not in stamp_fonts, f"{copy['path']}: no text run in a font holds the copy id"
+        for font in stamp_fonts:
+            assert {"/FontFile2", "/FontFile3"} & set(font_descriptor(font)), (
+                f"{copy['path']}: the stamp's font {font.get('/BaseFont')} is not embedded"
+            )
+        for number, page in enumerate(pages, 1):
+            fonts = page_fonts(page.get("/Resources"))
+            assert fonts, f"{copy['path']} page {number}: no fonts"
+            for font in fonts:
+                assert {"/FontFile2", "/FontFile3"} & set(font_descriptor(font)), (
+                    f"{copy['path']} page {number}: font {font.get('/BaseFont')} is not embedded"
+                )
+
+
+def test_bundles_hold_each_recipients_copies(dist: Path, copies: list[dict]) -> None:
+    by_slug: dict[str, dict[str, str]] = {}
+    for copy in copies:
+        slug = Path(copy["path"]).stem
+        by_slug.setdefault(slug, {})[f"{copy['brief']}.pdf"] = copy["path"]
+    for slug, members in by_slug.items():
+        with zipfile.ZipFile(dist / "bundles" / f"{slug}.zip") as bundle:
+            assert bundle.testzip() is None
+            assert sorted(bundle.namelist()) == sorted(members)
+            for name, path in members.items():
+                assert bundle.read(name) == (dist / path).read_bytes(), f"{slug}.zip:{name} differs from {path}"
+
+
+def test_only_restricted_recipients_see_restricted_content(dist: Path, copies: list[dict]) -> None:
+    for copy in copies:
+        if copy["brief"] != "alpha":
+            continue
+        text = pdf_text(dist / copy["path"])
+        assert "Armenia will veto any renewed proposal" in text
+        if copy["edition"] == "restricted":
+            assert RESTRICTED_TEXT in text, copy["path"]
+        else:
+            assert RESTRICTED_TEXT not in text, copy["path"]
+
+
+def same_copies(first: Path, second: Path) -> None:
+    """Two distributions hold the same files, byte for byte, the copies named first when they differ."""
+    one, two = tree(first), tree(second)
+    assert set(two) == set(one)
+    differing = sorted(name for name in one if one[name] != two[name])
+    assert differing == [], f"files that differ between {first.name}/ and {second.name}/: {differing}"
+
+
+def test_distributing_again_gives_the_same_bytes(dist: Path) -> None:
+    same_copies(dist, make_copies(dist.parent, "dist-again"))
+
+
+def test_the_command_line_with_yaml_recipients_gives_the_same_copies(dist: Path) -> None:
+    """The same recipients as a YAML list, in a fresh process: the same files as through the API."""
+    root = dist.parent
+    proc = run_briefgen("distribute", "--recipients", "r.yaml", "--out", "dist-cli", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    same_copies(dist, root / "dist-cli")
+
+
+# ---------------------------------------------------------------------------
+# bad recipient lists: every problem at its row (CSV) or line and column (YAML), nothing written
+
+GOOD = RECIPIENTS[:2]
+
+
+def refused(root: Path, name: str, content: str) -> subprocess.CompletedProcess[str]:
+    (root / name).write_text(content, encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", name, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert not (root / "dist").exists(), "a refused recipient list still wrote dist/"
+    return proc
+
+
+def errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if ": error: " in line]
+
+
+def bad_row(**changes: str) -> dict[str, str]:
+    return {
+        "name": "Bob Jones",
+        "organisation": "Example Institute",
+        "email": "bob@example.org",
+        "edition": "",
+    } | changes
+
+
+CSV_CASES = {
+    # name: (rows after the header, the line of the error, words the message must have)
+    "missing-email": ([*GOOD, bad_row(email="")], 4, ["email", "missing"]),
+    "bad-email": ([*GOOD, bad_row(email="bob-at-example.org")], 4, ["email", "not an email address"]),
+    "unknown-edition": ([*GOOD, bad_row(edition="secret")], 4, ["'secret'"]),
+    "duplicate-email": ([*GOOD, bad_row(email="JOHN.SMITH@example.org")], 4, ["JOHN.SMITH@example.org"]),
+}
+
+
+@pytest.mark.parametrize("case", CSV_CASES)
+def test_a_bad_csv_row_is_reported_at_its_row(tmp_path: Path, case: str) -> None:
+    rows, row, words = CSV_CASES[case]
+    root = make_project(tmp_path / "project", SOURCES)
+    proc = refused(root, "r.csv", recipients_csv(rows))
+    found = errors(proc)
+    assert len(found) == 1, proc.stderr
+    assert found[0].startswith(f"r.csv:{row}: error: "), proc.stderr
+    for word in words:
+        assert word in found[0], f"{found[0]!r} lacks {word!r}"
+
+
+def test_a_csv_without_a_required_column_is_reported_at_the_header(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    content = "name,organisation,edition\nJohn Smith,Foreign Office,restricted\n"
+    found = errors(refused(root, "r.csv", content))
+    assert len(found) == 1
+    assert found[0].startswith("r.csv:1: error: ") and "email" in found[0], found
+
+
+def test_every_bad_csv_row_is_reported_at_once(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    rows = [*GOOD] + [rows[-1] for rows, _, _ in CSV_CASES.values()]  # the four bad rows, on lines 4 to 7
+    proc = refused(root, "r.csv", recipients_csv(rows))
+    places = [line.split(": error: ")[0] for line in errors(proc)]
+    assert places == ["r.csv:4", "r.csv:5", "r.csv:6", "r.csv:7"], proc.stderr
+
+
+def yaml_case(bad: dict[str, str], needle: str) -> tuple[str, int, int]:
+    """A YAML list of the good recipients and a bad one; the line and column of `needle` in the bad one."""
+    text = recipients_yaml([*GOOD, bad])
+    start = line_of(text, f"- name: {bad['name']}")
+    line = line_of(text, needle, start)
+    return text, line, column_of(text, line, needle)
+
+
+YAML_CASES = {
+    "bad-email": (bad_row(email="bob-at-example.org"), "bob-at-example.org"),
+    "unknown-edition": (bad_row(edition="secret"), "secret"),
+    "duplicate-email": (bad_row(email="JOHN.SMITH@example.org"), "JOHN.SMITH@example.org"),
+}
+
+
+@pytest.mark.parametrize("case", YAML_CASES)
+def test_a_bad_yaml_recipient_is_reported_at_its_line_and_column(tmp_path: Path, case: str) -> None:
+    text, line, column = yaml_case(*YAML_CASES[case])
+    root = make_project(tmp_path / "project", SOURCES)
+    found = errors(refused(root, "r.yaml", text))
+    assert len(found) == 1, found
+    assert found[0].startswith(f"r.yaml:{line}:{column}: error: "), found
+
+
+def test_a_bad_yaml_email_is_called_so(tmp_path: Path) -> None:
+    text, _, _ = yaml_case(*YAML_CASES["bad-email"])
+    root = make_project(tmp_path / "project", SOURCES)
+    [found] = errors(refused(root, "r.yaml", text))
+    assert "not an email address" in found, f"the CSV says 'not an email address'; the YAML says: {found}"
+
+
+def test_a_yaml_recipient_without_an_email_is_located(tmp_path: Path) -> None:
+    text = recipients_yaml(GOOD) + "- name: Bob Jones\n  organisation: Example Institute\n"
+    line = line_of(text, "- name: Bob Jones")
+    root = make_project(tmp_path / "project", SOURCES)
+    found = errors(refused(root, "r.yaml", text))
+    assert len(found) == 1, found
+    assert re.match(rf"r\.yaml:{line}:\d+: error: .*'email'", found[0]), found

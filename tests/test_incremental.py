@@ -1,0 +1,311 @@
+"""Incremental builds: an unchanged brief is skipped and its outputs left alone; any change it depends on
+(its source, a template, the config, a file its PDF loaded, a missing output, --force) renders it again.
+
+Whether an output was written again is read from the file itself: a rewritten output is a new file
+(briefgen writes a temporary file and renames it into place), so its inode and mtime change.
+"""
+
+import base64
+import hashlib
+import json
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, collapse, make_project, replace_once, run_briefgen
+
+TITLE = "United on arms control, divided over itself: the CSTO after Astana"
+BRIEFS = {"brief-a": "Brief A", "brief-b": "Brief B"}
+STATUS = re.compile(r"^(built|skipped)\s+(\S+?):")
+SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in \S+$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+BOTTOM_LINE_START = "bottom_line: >-\n  Astana exposed"
+
+# A whole-page template that loads an image from the project by a URL relative to the project root.
+IMAGE_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ assessment.brief.title }}</title></head>
+<body><h1>{{ assessment.brief.title }}</h1><p><img src="assets/x.png" alt="x" width="20" height="20"></p></body>
+</html>
+"""
+# The same, with the image embedded in the page as a data: URL by the template function embed().
+EMBED_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ assessment.brief.title }}</title></head>
+<body><h1>{{ assessment.brief.title }}</h1><p><img src="{{ embed('assets/x.png') }}" alt="x"></p></body>
+</html>
+"""
+BOTTOM_LINE_OVERRIDE = """<section class="bottom-line" id="bottom-line">
+<h2>Bottom line (project override)</h2>
+{{ assessment.bottom_line | prose }}
+</section>
+"""
+
+
+def png(rgb: tuple[int, int, int]) -> bytes:
+    """A valid 1x1 RGB PNG of one colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" + bytes(rgb))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def titled(brief_id: str) -> str:
+    return replace_once(SAMPLE_TEXT, f'title: "{TITLE}"', f'title: "{BRIEFS[brief_id]}: {TITLE}"')
+
+
+def two_briefs(root: Path) -> Path:
+    return make_project(root, {f"{brief_id}.yaml": titled(brief_id) for brief_id in BRIEFS})
+
+
+def build(root: Path, *args: str, formats: str = "html") -> dict[str, str]:
+    """Run a build (one process, so it is quick and its output ordered); return each brief's status."""
+    proc = run_briefgen("build", "--jobs", "1", "--format", formats, *args, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    statuses = {}
+    for line in proc.stdout.splitlines():
+        if match := STATUS.match(line):
+            statuses[match[2]] = match[1]
+    summary = proc.stdout.strip().splitlines()[-1]
+    match = SUMMARY.match(summary)
+    assert match, f"no summary line: {summary!r}"
+    counts = list(statuses.values())
+    assert (int(match[1]), int(match[2]), int(match[3])) == (counts.count("built"), counts.count("skipped"), 0)
+    return statuses
+
+
+def identities(root: Path) -> dict[str, tuple[int, int]]:
+    """Each output file of the build folder (not the manifest or index) with its inode and mtime."""
+    folder = root / "build"
+    return {
+        path.relative_to(folder).as_posix(): (path.stat().st_ino, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in {"manifest.json", "index.html"}
+    }
+
+
+def manifest(root: Path) -> dict[str, dict]:
+    entries = json.loads((root / "build" / "manifest.json").read_text(encoding="utf-8"))["briefs"]
+    return {entry["id"]: entry for entry in entries}
+
+
+def all_built() -> dict[str, str]:
+    return dict.fromkeys(BRIEFS, "built")
+
+
+def all_skipped() -> dict[str, str]:
+    return dict.fromkeys(BRIEFS, "skipped")
+
+
+@pytest.fixture(scope="module")
+def full_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two briefs built to PDF and HTML with the built-in templates."""
+    root = two_briefs(tmp_path_factory.mktemp("incremental") / "project")
+    assert build(root, formats="pdf,html") == all_built()
+    return root
+
+
+def test_nothing_changed_skips_every_brief_without_loading_weasyprint(full_build: Path) -> None:
+    root = full_build
+    before = identities(root)
+    entries = manifest(root)
+    assert set(before) == {f"{brief_id}.{suffix}" for brief_id in BRIEFS for suffix in ("pdf", "html")}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "briefgen", "build", "--jobs", "1"],
+        cwd=root,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    statuses = {match[2]: match[1] for line in proc.stdout.splitlines() if (match := STATUS.match(line))}
+    assert statuses == all_skipped()
+    assert proc.stdout.strip().splitlines()[-1] == "0 built, 2 skipped, 0 failed; manifest in build/manifest.json"
+    imported = [line for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    assert imported, "python -X importtime printed nothing"
+    assert any(re.search(r"\|\s+briefgen\.publish$", line) for line in imported)
+    assert not [line for line in imported if re.search(r"\|\s+weasyprint\b", line)], "a no-op build imported WeasyPrint"
+    assert identities(root) == before
+    assert manifest(root) == entries
+
+
+def test_manifest_outputs_carry_cache_keys(full_build: Path) -> None:
+    entries = manifest(full_build)
+    assert set(entries) == set(BRIEFS)
+    keys = []
+    for entry in entries.values():
+        assert set(entry["outputs"]) == {"pdf", "html"}
+        for output in entry["outputs"].values():
+            assert HEX64.match(output.get("cache_key", "")), output
+            keys.append(output["cache_key"])
+    assert len(set(keys)) == len(keys), "two outputs (other format or other source) share a cache key"
+
+
+def test_index_links_every_brief_with_its_title(full_build: Path) -> None:
+    links = _links((full_build / "build" / "index.html").read_text(encoding="utf-8"))
+    for brief_id, entry in manifest(full_build).items():
+        target = entry["outputs"]["html"]["path"]
+        assert target == f"{brief_id}.html"
+        titles = [text for href, text in links if href == target]
+        assert any(f"{BRIEFS[brief_id]}: {TITLE}" in text for text in titles), (target, links)
+
+
+def test_changing_one_source_rebuilds_only_it(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    before = identities(root)
+    keys = {brief_id: entry["outputs"]["html"]["cache_key"] for brief_id, entry in manifest(root).items()}
+    source = root / "sources" / "brief-b.yaml"
+    source.write_text(
+        replace_once(titled("brief-b"), BOTTOM_LINE_START, "bottom_line: >-\n  Revised: Astana exposed"),
+        encoding="utf-8",
+    )
+    assert build(root) == {"brief-a": "skipped", "brief-b": "built"}
+    after = identities(root)
+    assert after["brief-a.html"] == before["brief-a.html"]
+    assert after["brief-b.html"] != before["brief-b.html"]
+    assert "Revised: Astana exposed" in collapse((root / "build" / "brief-b.html").read_text(encoding="utf-8"))
+    after_keys = {brief_id: entry["outputs"]["html"]["cache_key"] for brief_id, entry in manifest(root).items()}
+    assert after_keys["brief-a"] == keys["brief-a"]
+    assert after_keys["brief-b"] != keys["brief-b"]
+
+
+def test_a_project_template_override_rebuilds_every_brief(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    keys = {brief_id: entry["outputs"]["html"]["cache_key"] for brief_id, entry in manifest(root).items()}
+    before = identities(root)
+    override = root / "templates" / "partials" / "bottom_line.html.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text(BOTTOM_LINE_OVERRIDE, encoding="utf-8")
+    assert build(root) == all_built()
+    after = identities(root)
+    assert all(after[name] != before[name] for name in before)
+    assert all(manifest(root)[brief_id]["outputs"]["html"]["cache_key"] != keys[brief_id] for brief_id in BRIEFS)
+    assert build(root) == all_skipped()
+
+
+def test_changing_the_config_rebuilds_every_brief(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    (root / "briefgen.yaml").write_text('colours:\n  accent: "#1b3a5c"\n', encoding="utf-8")
+    assert build(root) == all_built()
+    before = identities(root)
+    (root / "briefgen.yaml").write_text('colours:\n  accent: "#7a1f1f"\n', encoding="utf-8")
+    assert build(root) == all_built()
+    assert all(identities(root)[name] != before[name] for name in before)
+    assert build(root) == all_skipped()
+
+
+def test_force_rebuilds_every_brief_to_the_same_bytes(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    before = identities(root)
+    contents = {name: (root / "build" / name).read_bytes() for name in before}
+    assert build(root, "--force") == all_built()
+    assert all(identities(root)[name] != before[name] for name in before)
+    assert {name: (root / "build" / name).read_bytes() for name in before} == contents
+
+
+def test_a_deleted_output_is_rebuilt(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    before = identities(root)
+    (root / "build" / "brief-a.html").unlink()
+    assert build(root) == {"brief-a": "built", "brief-b": "skipped"}
+    after = identities(root)
+    assert (root / "build" / "brief-a.html").is_file()
+    assert after["brief-b.html"] == before["brief-b.html"]
+
+
+def test_a_removed_source_leaves_the_manifest_with_its_outputs(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    assert (root / "build" / "brief-b.html").is_file()
+    (root / "sources" / "brief-b.yaml").unlink()
+    assert build(root) == {"brief-a": "skipped"}
+    assert set(manifest(root)) == {"brief-a"}
+    assert not (root / "build" / "brief-b.html").exists()
+    assert sorted(p.name for p in (root / "build").iterdir()) == ["brief-a.html", "index.html", "manifest.json"]
+    hrefs = {href for href, _ in _links((root / "build" / "index.html").read_text(encoding="utf-8"))}
+    assert "brief-a.html" in hrefs and "brief-b.html" not in hrefs
+
+
+def test_an_image_the_pdf_loads_is_an_input(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(IMAGE_TEMPLATE, encoding="utf-8")
+    image = root / "assets" / "x.png"
+    image.parent.mkdir()
+    image.write_bytes(png((200, 30, 30)))
+    assert build(root, formats="pdf,html") == all_built()
+    red = hashlib.sha256(image.read_bytes()).hexdigest()
+    for entry in manifest(root).values():
+        assert entry["inputs"] == {"assets/x.png": red}
+    assert build(root, formats="pdf,html") == all_skipped()
+    before = identities(root)
+
+    image.write_bytes(png((30, 30, 200)))
+    assert build(root, formats="pdf,html") == all_built()
+    blue = hashlib.sha256(image.read_bytes()).hexdigest()
+    for entry in manifest(root).values():
+        assert entry["inputs"] == {"assets/x.png": blue}
+    after = identities(root)
+    assert all(after[name] != before[name] for name in before if name.endswith(".pdf"))
+    assert build(root, formats="pdf,html") == all_skipped()
+
+
+def test_an_image_embedded_in_the_html_is_an_input(tmp_path: Path) -> None:
+    """embed() copies a project file into the HTML page, so the page is stale once the file changes."""
+    root = two_briefs(tmp_path / "project")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(EMBED_TEMPLATE, encoding="utf-8")
+    image = root / "assets" / "x.png"
+    image.parent.mkdir()
+    image.write_bytes(png((200, 30, 30)))
+    assert build(root) == all_built()
+    image.write_bytes(png((30, 30, 200)))
+    statuses = build(root)
+    page = (root / "build" / "brief-a.html").read_text(encoding="utf-8")
+    embedded = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    assert embedded == [base64.b64encode(image.read_bytes()).decode("ascii")], (
+        f"the HTML still embeds the old image after it changed (statuses of the second build: {statuses})"
+    )
+    assert statuses == all_built()
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self._open: list[list[str]] = []
+        self._hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._hrefs.append(dict(attrs).get("href") or "")
+            self._open.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open:
+            self.links.append((self._hrefs.pop(), collapse("".join(self._open.pop()))))
+
+    def handle_data(self, data: str) -> None:
+        for parts in self._open:
+            parts.append(data)
+
+
+def _links(document: str) -> list[tuple[str, str]]:
+    """Every link of a page: its href and its text."""
+    parser = _Links()
+    parser.feed(document)
+    parser.close()
+    return parser.links
