@@ -54,11 +54,8 @@ def test_manifest_describes_the_outputs(sample_build: Built) -> None:
 
 def test_build_reports_what_it_built(sample_build: Built) -> None:
     pages = len(PdfReader(sample_build.pdf).pages)
-    assert (
-        f"built   {SAMPLE_ID}: build/{SAMPLE_ID}.html, build/{SAMPLE_ID}.pdf ({pages} pages)"
-        in sample_build.proc.stdout
-    )
-    assert "1 built, 0 failed" in sample_build.proc.stdout
+    assert f"built   {SAMPLE_ID}: {SAMPLE_ID}.html, {SAMPLE_ID}.pdf ({pages} pages)" in sample_build.proc.stdout
+    assert "1 built, 0 skipped, 0 failed; manifest in build/manifest.json" in sample_build.proc.stdout
     assert leftovers(sample_build.build_dir) == []
 
 
@@ -66,7 +63,7 @@ def test_format_html_writes_only_html(project: Path) -> None:
     proc = run_briefgen("build", "--format", "html", cwd=project)
     assert_no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in (project / "build").iterdir()) == [f"{SAMPLE_ID}.html", "manifest.json"]
+    assert sorted(p.name for p in (project / "build").iterdir()) == [f"{SAMPLE_ID}.html", "index.html", "manifest.json"]
     assert set(entries(project)[SAMPLE_ID]["outputs"]) == {"html"}
 
 
@@ -86,7 +83,7 @@ def test_one_broken_source_does_not_stop_the_others(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert f"sources/bad.yaml:{SERIES}:11: error: " in proc.stderr
     assert "failed  sources/bad.yaml" in proc.stderr
-    assert "1 built, 1 failed" in proc.stdout
+    assert "1 built, 0 skipped, 1 failed" in proc.stdout
     build = root / "build"
     assert (build / "good.html").is_file()
     assert not list(build.glob("bad.*"))
@@ -111,7 +108,7 @@ def test_a_brief_failing_at_the_pdf_stage_leaves_no_outputs_at_all(tmp_path: Pat
     assert proc.returncode == 1
     assert "/etc/passwd" in proc.stderr
     build = root / "build"
-    assert sorted(p.name for p in build.iterdir()) == ["good.html", "good.pdf", "manifest.json"]
+    assert sorted(p.name for p in build.iterdir()) == ["good.html", "good.pdf", "index.html", "manifest.json"]
     assert list(entries(root)) == ["good"]
 
 
