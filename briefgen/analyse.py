@@ -11,23 +11,6 @@ from briefgen.editions import select
 from briefgen.models import Assessment, ContestedIssue, Lever, Member, Outcome, Source, Stance, Strength, Verdict
 from briefgen.validate import ValidatedAssessment
 
-ADMIRALTY_RELIABILITY = {
-    "A": "completely reliable",
-    "B": "usually reliable",
-    "C": "fairly reliable",
-    "D": "not usually reliable",
-    "E": "unreliable",
-    "F": "reliability cannot be judged",
-}
-ADMIRALTY_CREDIBILITY = {
-    "1": "confirmed",
-    "2": "probably true",
-    "3": "possibly true",
-    "4": "doubtful",
-    "5": "improbable",
-    "6": "truth cannot be judged",
-}
-
 
 @dataclass(frozen=True)
 class Scorecard:
@@ -84,14 +67,10 @@ class Exposure:
 
 @dataclass(frozen=True)
 class Citation:
+    """A source and the number the brief cites it by (its grade's words are labels of the templates)."""
+
     number: int
     source: Source
-
-    @property
-    def grade(self) -> str:
-        """The Admiralty grade in words, e.g. 'usually reliable; probably true'."""
-        letter, digit = self.source.reliability
-        return f"{ADMIRALTY_RELIABILITY[letter]}; {ADMIRALTY_CREDIBILITY[digit]}"
 
 
 @dataclass(frozen=True)

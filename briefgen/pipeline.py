@@ -10,6 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from briefgen.analyse import analyse
 from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, display_path
@@ -118,11 +120,7 @@ def render_brief(
     validated = read_assessment(path, project)
     analysis = analyse(validated, edition)
     brief = validated.assessment.brief
-    theme = project.theme or brief.theme or project.config.theme
-    search_path = tuple(template_search_path(project.root, theme))
-    env = make_environment(search_path, project.root.resolve())
-    labels = load_labels(search_path, brief.language or project.config.language)
-    presentation = Presentation(project.config, theme, labels)
+    env, presentation = _presentation(project, brief.theme, brief.language)
     outputs: dict[Format, bytes] = {}
     pages = None
     files_read: list[Path] = []
@@ -143,7 +141,7 @@ def render_brief(
         pages = printed.pages
         files_read.extend(printed.files_read)
     summary = BriefSummary(
-        brief.title, brief.series, brief.published.isoformat(), labels.language, validated.assessment.bottom_line
+        brief.title, brief.series, brief.published.isoformat(), presentation.language, validated.assessment.bottom_line
     )
     return RenderedBrief(
         validated.brief_id, edition, path, outputs, pages, summary, validated.warnings, tuple(dict.fromkeys(files_read))
@@ -152,10 +150,7 @@ def render_brief(
 
 def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
     """The catalogue page of a build folder, in the project's theme and language."""
-    theme = project.theme or project.config.theme
-    search_path = tuple(template_search_path(project.root, theme))
-    env = make_environment(search_path, project.root.resolve())
-    presentation = Presentation(project.config, theme, load_labels(search_path, project.config.language))
+    env, presentation = _presentation(project)
     return render_catalogue([brief for brief in briefs if "summary" in brief], env, presentation)
 
 
@@ -163,12 +158,19 @@ def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
     """A PDF with one page per copy stamp (the recipient line and the copy id), in the project's paper size."""
     from briefgen.print_pdf import print_pdf
 
-    theme = project.theme or project.config.theme
-    search_path = tuple(template_search_path(project.root, theme))
-    env = make_environment(search_path, project.root.resolve())
-    presentation = Presentation(project.config, theme, load_labels(search_path, project.config.language))
+    env, presentation = _presentation(project)
     html = render_stamp_sheet(stamps, env, presentation)
     return print_pdf(html, base_dir=project.root, allowed_roots=project.allowed_roots, shown_as="stamps").data
+
+
+def _presentation(
+    project: Project, theme: str | None = None, language: str | None = None
+) -> tuple[jinja2.Environment, Presentation]:
+    """The templates and words to render with: the command line's theme, else the brief's, else the config's."""
+    chosen = project.theme or theme or project.config.theme
+    search_path = tuple(template_search_path(project.root, chosen))
+    labels = load_labels(search_path, language or project.config.language)
+    return make_environment(search_path, project.root.resolve()), Presentation(project.config, chosen, labels)
 
 
 def format_for(output: Path) -> Format:

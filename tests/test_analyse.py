@@ -138,9 +138,9 @@ def test_a_source_first_cited_by_a_later_judgment_is_numbered_then(tmp_path: Pat
     assert [(c.number, c.source.id) for c in analysis.citations] == [(1, "inf-treaty-1987"), (2, "jorbenadze-2018")]
 
 
-def test_citation_grades_in_words(sample: Analysis) -> None:
-    assert sample.cite("jorbenadze-2018").grade == "usually reliable; probably true"
-    assert sample.cite("inf-treaty-1987").grade == "completely reliable; confirmed"
+def test_citations_carry_their_sources_grades(sample: Analysis) -> None:
+    assert sample.cite("jorbenadze-2018").source.reliability == "B2"
+    assert sample.cite("inf-treaty-1987").source.reliability == "A1"
 
 
 def test_exposures_exclude_the_dominant_power(sample: Analysis, sample_data: dict) -> None:

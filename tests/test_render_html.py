@@ -217,3 +217,9 @@ def test_templates_are_sandboxed(tmp_path: Path, statement: str) -> None:
     assert lines and lines[0].startswith("templates/brief.html.j2:3: error: template error: "), proc.stderr
     assert "unsafe" in lines[0]
     assert not (root / "out.html").exists()
+
+
+def test_source_grades_are_put_in_words(sample_html: str) -> None:
+    text = " ".join(html_text(sample_html).text.split())
+    assert "B2 — usually reliable; probably true" in text
+    assert "A1 — completely reliable; confirmed" in text
