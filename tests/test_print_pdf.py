@@ -4,11 +4,13 @@ import base64
 import datetime as dt
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
 from helpers import (
+    REPO,
     SAMPLE_ID,
     Built,
     assert_no_traceback,
@@ -20,7 +22,7 @@ from helpers import (
 )
 from pypdf import PdfReader
 
-from briefgen.theming import builtin_templates_dir
+from briefgen.theming import available_themes, builtin_templates_dir
 
 LIKELIHOOD_RANGES = {
     "almost no chance": (1, 5),
@@ -261,3 +263,44 @@ def test_an_image_inside_the_project_is_allowed(tmp_path: Path) -> None:
     reader = PdfReader(root / "build" / f"{SAMPLE_ID}.pdf")
     objects = reader.pages[0]["/Resources"].get("/XObject", {})
     assert any(obj.get_object().get("/Subtype") == "/Image" for obj in objects.values())
+
+
+# --- the Russian edition and every theme ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def russian_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("russian"), sources={})
+    shutil.copy(REPO / "sources" / "csto-astana-2018.ru.yaml", root / "sources" / "ru.yaml")
+    proc = run_briefgen("build", "--format", "pdf", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root / "build" / "ru.pdf"
+
+
+def test_the_russian_brief_embeds_only_the_bundled_fonts(russian_pdf: Path) -> None:
+    fonts = embedded_fonts(PdfReader(russian_pdf))
+    assert fonts and set(fonts.values()) <= bundled_font_names(), fonts
+
+
+def test_the_russian_brief_extracts_as_cyrillic_with_no_missing_glyphs(russian_pdf: Path) -> None:
+    pages = pdf_pages_text(russian_pdf)
+    text = " ".join(pages)
+    assert "Единство в контроле над вооружениями" in text
+    assert "Саммит в Астане показал Организацию Договора о коллективной безопасности" in text
+    assert "г.." not in text
+    assert "8 ноября 2018" in text
+    assert "\ufffd" not in text  # a glyph that did not map back to a character
+    for number, page in enumerate(pages, start=1):
+        assert f"Стр. {number} из {len(pages)}" in page, page[-120:]
+
+
+@pytest.mark.parametrize("theme", sorted(available_themes(REPO)))
+def test_every_builtin_theme_renders_the_sample(theme: str, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    proc = run_briefgen("build", "--format", "pdf", "--theme", theme, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    pages = pdf_pages_text(root / "build" / f"{SAMPLE_ID}.pdf")
+    assert "United on arms control" in pages[0]
+    if theme == "memo":
+        assert len(pages) == 1
