@@ -255,11 +255,14 @@ def _stamped(base: bytes, stamp_page: Any) -> bytes:
 
 
 def _bundle(out_dir: Path, recipient: Recipient, brief_ids: Sequence[str]) -> bytes:
-    """One zip of all a recipient's copies, with fixed timestamps so it is reproducible."""
+    """One zip of all a recipient's copies, with fixed timestamps so it is reproducible.
+
+    The PDFs are stored as they are: their streams are compressed already, and deflating them again
+    saves a few percent at many times the cost.
+    """
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for brief_id in brief_ids:
             info = zipfile.ZipInfo(f"{brief_id}.pdf", date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, (out_dir / brief_id / f"{recipient.slug}.pdf").read_bytes())
     return buffer.getvalue()

@@ -1,0 +1,164 @@
+"""Batch throughput: `briefgen build --format pdf --force` against the obvious alternatives.
+
+N copies of the sample (under different ids, in a temporary project) are rendered to PDF three ways:
+
+  build         `briefgen build --format pdf --force` with its default worker pool (jobs = cores)
+  weasyprint    the `weasyprint` command once per brief, on the print HTML briefgen hands WeasyPrint
+                (written into the project folder so relative URLs resolve as in a build; --pdf-tags as
+                briefgen renders, so each run does the same work and writes the same bytes)
+  in-process    one fresh Python process calling briefgen.pipeline.render_brief in a for loop (jobs = 1)
+
+Wall times include process start-up, as a user would see them. Prints the ratios
+"build vs weasyprint-loop" (target >= 5x on 2 cores) and "build vs in-process loop".
+
+    python bench/batch.py [--n 20] [--jobs J] [--keep]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import common
+
+TARGET_VS_WEASYPRINT = 5.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=20, help="briefs to render (default 20)")
+    parser.add_argument("--jobs", type=int, default=0, help="briefgen build --jobs (default: not given, = cores)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary project")
+    parser.add_argument("--child-loop", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_loop:
+        child_loop(args.child_loop)
+        return
+
+    common.print_machine(f"batch: {args.n} briefs to PDF")
+    jobs = args.jobs or common.default_jobs()
+    root = common.make_project(args.n)
+    try:
+        measure(root, args.n, args.jobs, jobs)
+    finally:
+        common.remove_project(root, args.keep)
+
+
+def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
+    sources = sorted((root / "sources").glob("*.yaml"))
+    briefgen, weasyprint = common.tool("briefgen"), common.tool("weasyprint")
+
+    # The print HTML of every brief, beside the sources' project root (its base URL in a build).
+    def write_print_html() -> list[Path]:
+        pages = []
+        for source in sources:
+            page = root / f"{source.stem}.print.html"
+            page.write_text(common.print_html(source, root), encoding="utf-8")
+            pages.append(page)
+        return pages
+
+    with common.stopwatch() as html_time:
+        pages = common.retrying("rendering the print HTML", write_print_html)
+    (root / "weasyprint-out").mkdir()
+
+    def weasyprint_one(page: Path) -> common.Timed:
+        out = root / "weasyprint-out" / f"{page.name.removesuffix('.print.html')}.pdf"
+        return common.run([weasyprint, "--pdf-tags", "--quiet", str(page), str(out)], root)
+
+    # Warm the page cache and fontconfig's cache once, untimed, so no contender pays for them alone.
+    common.retrying("warm-up", lambda: weasyprint_one(pages[0]))
+    startup = min(common.run([weasyprint, "--version"], root).wall for _ in range(3))
+
+    command = [briefgen, "build", "--format", "pdf", "--force", *(["--jobs", str(jobs_option)] if jobs_option else [])]
+
+    def build() -> common.Timed:
+        timed = common.run(command, root)
+        counts = common.build_counts(timed.stdout)
+        if counts.get("built") != n:
+            raise common.CommandFailed(command, 0, timed.stdout, f"expected {n} built, got {counts}")
+        return timed
+
+    print(f"running: {' '.join(command)}  (jobs = {jobs})", flush=True)
+    built = common.retrying("briefgen build", build)
+
+    print(f"running: weasyprint --pdf-tags IN.print.html OUT.pdf, {n} times", flush=True)
+
+    def weasyprint_loop() -> list[common.Timed]:
+        return [weasyprint_one(page) for page in pages]
+
+    runs = common.retrying("weasyprint loop", weasyprint_loop)
+    wp_wall, wp_cpu = sum(r.wall for r in runs), sum(r.cpu for r in runs)
+
+    print("running: one Python process, render_brief in a for loop (jobs = 1)", flush=True)
+    loop = common.retrying(
+        "in-process loop", lambda: common.run([sys.executable, __file__, "--child-loop", str(root)], root)
+    )
+    loop_result = common.parse_result(loop.stdout)
+
+    first = sources[0].stem
+    same = {
+        common.sha256(root / "build" / f"{first}.pdf"),
+        common.sha256(root / "weasyprint-out" / f"{first}.pdf"),
+        common.sha256(root / "loop-out" / f"{first}.pdf"),
+    }
+    per_render = statistics.median(loop_result["renders"])
+    ideal = jobs * (wp_wall / n) / per_render
+
+    print()
+    print("results")
+    print(f"  print HTML for the baseline (untimed setup): {common.seconds(html_time[0])} for {n}")
+    print(f"  same PDF bytes from all three ways (first brief): {'yes' if len(same) == 1 else 'NO'}")
+    print(
+        f"  briefgen build, jobs={jobs}:      {common.seconds(built.wall)} wall, {common.seconds(built.cpu)} CPU"
+        f"  ({built.wall / n:.2f} s/brief)"
+    )
+    print(
+        f"  weasyprint command x {n}:        {common.seconds(wp_wall)} wall, {common.seconds(wp_cpu)} CPU"
+        f"  ({wp_wall / n:.2f} s/brief; min {min(r.wall for r in runs):.2f}, max {max(r.wall for r in runs):.2f})"
+    )
+    print(
+        f"  in-process loop, jobs=1:        {common.seconds(loop.wall)} wall, {common.seconds(loop.cpu)} CPU"
+        f"  (renders {common.seconds(loop_result['loop'])}; the rest is interpreter start-up and imports)"
+    )
+    print(
+        f"  one render in-process: median {per_render:.2f} s, min {min(loop_result['renders']):.2f} s;"
+        f" first render {loop_result['renders'][0]:.2f} s"
+    )
+    print(f"  weasyprint command start-up alone (weasyprint --version, best of 3): {common.seconds(startup)}")
+    print()
+    ratio = wp_wall / built.wall
+    print(
+        common.ratio_line(
+            "build vs weasyprint-loop", ratio, f">= {TARGET_VS_WEASYPRINT:g}x on 2 cores", ratio >= TARGET_VS_WEASYPRINT
+        )
+    )
+    print(common.ratio_line("build vs in-process loop", loop.wall / built.wall, f"none; ideal about jobs = {jobs}x"))
+    print(
+        f"  ceiling for build vs weasyprint-loop on this machine: about {ideal:.1f}x"
+        f" (= jobs x weasyprint s/brief / in-process s/render: perfect scaling, zero start-up)"
+    )
+    print(f"load average at the end: {common.load_average()}")
+
+
+def child_loop(root: Path) -> None:
+    """Render every source of the project in this one process, one after another; report the times."""
+    started = time.perf_counter()
+    from briefgen.pipeline import Format, Project, render_brief
+
+    project = Project.open(root)
+    out = root / "loop-out"
+    out.mkdir(exist_ok=True)
+    renders = []
+    loop_started = time.perf_counter()
+    for source in project.sources():
+        begin = time.perf_counter()
+        rendered = render_brief(source, project, [Format.PDF])
+        (out / f"{rendered.brief_id}.pdf").write_bytes(rendered.outputs[Format.PDF])
+        renders.append(time.perf_counter() - begin)
+    ended = time.perf_counter()
+    common.emit_result({"startup": loop_started - started, "loop": ended - loop_started, "renders": renders})
+
+
+if __name__ == "__main__":
+    main()

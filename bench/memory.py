@@ -1,0 +1,186 @@
+"""Memory of a long-lived worker: does RSS stay flat over many renders?
+
+Three child processes, run side by side (each its own process, so one's memory cannot blur another's):
+
+  shared    what a build worker does: render_brief of the sample (pdf only) M times in one process,
+            with the one FontConfiguration that briefgen.print_pdf caches per process
+  fresh     for contrast: WeasyPrint called directly on the sample's print HTML, with a new
+            weasyprint.text.fonts.FontConfiguration per render (what print_pdf avoids), fewer times
+  direct    the control: WeasyPrint called directly on the same HTML with one FontConfiguration for
+            all renders, as many times as fresh; it tells growth of briefgen's own from WeasyPrint's
+
+Each samples its RSS after render 20 (the baseline, once caches are warm) and at the end: the peak
+(getrusage ru_maxrss) and the current size (/proc/self/status VmRSS). Growth = (end - at 20) / at 20,
+on the peak; target < 10% for the shared leg.
+
+Default M is 200, not 500: at about 1.5 s a render on the 2-core machine this was written on, 500
+renders take more than 12 minutes. `--renders 500` runs the longer check.
+
+    python bench/memory.py [--renders 200] [--contrast 100] [--keep]
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import common
+
+TARGET = 0.10
+BASELINE_AT = 20
+SAMPLE_EVERY = 25
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--renders", "--n", type=int, default=200, help="renders in the shared leg (default 200)")
+    parser.add_argument(
+        "--contrast",
+        type=int,
+        default=100,
+        help="renders in the fresh-config and control legs (default 100; 0 skips them)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary project")
+    parser.add_argument("--child", choices=("shared", "fresh", "direct"), help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.project, args.renders)
+        return
+
+    renders = max(args.renders, BASELINE_AT + 1)
+    contrast = max(args.contrast, BASELINE_AT + 1) if args.contrast else 0
+    common.print_machine(
+        f"memory: RSS of one process over {renders} renders (and {contrast} each with fresh fonts, and the control)"
+    )
+    root = common.make_project(1)
+    try:
+        measure(root, renders, contrast)
+    finally:
+        common.remove_project(root, args.keep)
+
+
+def measure(root: Path, renders: int, contrast: int) -> None:
+    from briefgen.batch import RENDERS_PER_WORKER
+
+    def start(leg: str, count: int) -> subprocess.Popen:
+        command = [sys.executable, __file__, "--child", leg, "--project", str(root), "--renders", str(count)]
+        return subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(process: subprocess.Popen) -> dict:
+        stdout, stderr = process.communicate()
+        if process.returncode != 0:
+            raise common.CommandFailed(process.args, process.returncode, stdout, stderr)
+        return common.parse_result(stdout)
+
+    def legs() -> list[dict]:
+        others = [start("fresh", contrast), start("direct", contrast)] if contrast else []
+        processes = [start("shared", renders), *others]
+        return [finish(process) for process in processes]
+
+    print(
+        f"running: shared-font-config leg, {renders} renders"
+        + (f"; alongside it the fresh-FontConfiguration and control legs, {contrast} renders each" if contrast else ""),
+        flush=True,
+    )
+    started = time.perf_counter()
+    shared, fresh, direct = [*common.retrying("memory legs", legs), None, None][:3]
+    elapsed = time.perf_counter() - started
+
+    print()
+    print("results")
+    report("shared FontConfiguration (render_brief, as a build worker)", shared)
+    if fresh:
+        report("new FontConfiguration per render (weasyprint directly)", fresh)
+        report("control: one FontConfiguration (weasyprint directly)", direct)
+    print(
+        f"  (the legs took {common.seconds(elapsed)} side by side; briefgen replaces a worker after "
+        f"RENDERS_PER_WORKER = {RENDERS_PER_WORKER} renders)"
+    )
+    print()
+    growth = shared["peak_end"] / shared["peak_base"] - 1
+    print(
+        f"peak RSS growth, renders {BASELINE_AT} -> {shared['renders']}, shared config: {growth:+.1%}"
+        f"  (target < {TARGET:.0%})  {'MET' if growth < TARGET else 'NOT MET'}"
+    )
+    if fresh:
+        fresh_growth = fresh["peak_end"] / fresh["peak_base"] - 1
+        per = (fresh["peak_end"] - fresh["peak_base"]) / (fresh["renders"] - BASELINE_AT)
+        print(
+            f"peak RSS growth, renders {BASELINE_AT} -> {fresh['renders']}, new config per render:"
+            f" {fresh_growth:+.1%}  (contrast, no target; {per:.0f} KiB per render)"
+        )
+        direct_growth = direct["peak_end"] / direct["peak_base"] - 1
+        per = (direct["peak_end"] - direct["peak_base"]) / (direct["renders"] - BASELINE_AT)
+        print(
+            f"peak RSS growth, renders {BASELINE_AT} -> {direct['renders']}, control (weasyprint, one config):"
+            f" {direct_growth:+.1%}  (no target; {per:.0f} KiB per render)"
+        )
+    print(f"load average at the end: {common.load_average()}")
+
+
+def report(title: str, result: dict) -> None:
+    per = (result["peak_end"] - result["peak_base"]) / (result["renders"] - BASELINE_AT)
+    print(
+        f"  {title}: {result['renders']} renders in {common.seconds(result['seconds'])}"
+        f" ({result['seconds'] / result['renders']:.2f} s/render)"
+    )
+    print(
+        f"    peak RSS (ru_maxrss): after render {BASELINE_AT} {common.mib(result['peak_base'])},"
+        f" at the end {common.mib(result['peak_end'])}  ({per:+.0f} KiB per render after the baseline)"
+    )
+    print(
+        f"    current RSS (VmRSS):  after render {BASELINE_AT} {common.mib(result['now_base'])},"
+        f" at the end {common.mib(result['now_end'])}"
+    )
+    trail = ", ".join(f"{n}: {kib / 1024:.0f}" for n, kib in result["trail"])
+    print(f"    VmRSS MiB by render: {trail}")
+
+
+def child(leg: str, root: Path, renders: int) -> None:
+    """Render the sample `renders` times in this process; report RSS after render 20 and at the end."""
+    source = root / "sources" / "brief-001.yaml"
+    if leg == "shared":
+        from briefgen.pipeline import Format, Project, render_brief
+
+        project = Project.open(root)
+
+        def render() -> None:
+            render_brief(source, project, [Format.PDF])
+    else:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        html = common.print_html(source, root)
+        base_url = root.resolve().as_uri() + "/"
+        shared_config = FontConfiguration()
+
+        def render() -> None:
+            font_config = FontConfiguration() if leg == "fresh" else shared_config
+            document = weasyprint.HTML(string=html, base_url=base_url).render(font_config=font_config, pdf_tags=True)
+            document.write_pdf(pdf_tags=True)
+
+    trail = [(0, common.rss_now_kib())]
+    started = time.perf_counter()
+    for number in range(1, renders + 1):
+        render()
+        if number == BASELINE_AT:
+            peak_base, now_base = common.rss_peak_kib(), common.rss_now_kib()
+        if number % SAMPLE_EVERY == 0 or number in (1, BASELINE_AT, renders):
+            trail.append((number, common.rss_now_kib()))
+    common.emit_result(
+        {
+            "renders": renders,
+            "seconds": time.perf_counter() - started,
+            "peak_base": peak_base,
+            "now_base": now_base,
+            "peak_end": common.rss_peak_kib(),
+            "now_end": common.rss_now_kib(),
+            "trail": trail,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
