@@ -102,7 +102,7 @@ def _on_dask(tasks: list[RenderTask], scheduler: str) -> Iterator[TaskResult]:
 
 
 def _warm_up() -> None:
-    """Pay WeasyPrint's import and font set-up once per worker, before the first brief."""
+    """Import WeasyPrint and set up the fonts once per worker, as it starts."""
     from briefgen import print_pdf
 
     print_pdf.warm_up()

@@ -122,7 +122,7 @@ def print_pdf(
 
 
 def warm_up() -> None:
-    """Set up what every render shares, so a worker's first brief is as fast as the rest."""
+    """Set up the font configuration every render of this process shares, before the first brief."""
     _font_config()
 
 
