@@ -19,6 +19,16 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sources" / "csto-astana-2018.yaml"
 SAMPLE_ID = "csto-astana-2018"
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
+# The standard estimative lexicon, as the issue states it: what briefs must print for each word.
+LIKELIHOOD_RANGES = {
+    "almost no chance": (1, 5),
+    "very unlikely": (5, 20),
+    "unlikely": (20, 45),
+    "roughly even chance": (45, 55),
+    "likely": (55, 80),
+    "very likely": (80, 95),
+    "almost certain": (95, 99),
+}
 
 
 # ---------------------------------------------------------------------------

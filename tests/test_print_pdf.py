@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 from helpers import (
+    LIKELIHOOD_RANGES,
     REPO,
     SAMPLE_ID,
     Built,
@@ -23,16 +24,6 @@ from helpers import (
 from pypdf import PdfReader
 
 from briefgen.theming import available_themes, builtin_templates_dir
-
-LIKELIHOOD_RANGES = {
-    "almost no chance": (1, 5),
-    "very unlikely": (5, 20),
-    "unlikely": (20, 45),
-    "roughly even chance": (45, 55),
-    "likely": (55, 80),
-    "very likely": (80, 95),
-    "almost certain": (95, 99),
-}
 
 
 @pytest.fixture(scope="module")

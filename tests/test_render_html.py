@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    LIKELIHOOD_RANGES,
     SAMPLE_ID,
     SAMPLE_TEXT,
     assert_no_traceback,
@@ -15,16 +16,6 @@ from helpers import (
     replace_line,
     run_briefgen,
 )
-
-LIKELIHOOD_RANGES = {
-    "almost no chance": (1, 5),
-    "very unlikely": (5, 20),
-    "unlikely": (20, 45),
-    "roughly even chance": (45, 55),
-    "likely": (55, 80),
-    "very likely": (80, 95),
-    "almost certain": (95, 99),
-}
 
 
 def word_pattern(word: str) -> str:
