@@ -286,3 +286,31 @@ def build_sample(root: Path) -> Built:
     assert_no_traceback(proc)
     assert proc.returncode == 0, f"building the sample failed:\n{proc.stdout}\n{proc.stderr}"
     return Built(root, proc)
+
+
+# ---------------------------------------------------------------------------
+# likelihoods beside their judgments, in any text a brief is read as
+
+
+def assert_likelihoods_beside_judgments(text: str, judgments: list[dict]) -> None:
+    """Each judgment's likelihood word and range stand between the previous and the next statement."""
+    lowered = text.replace("\u2019", "'").lower()
+    starts: list[int] = []
+    for judgment in judgments:
+        prefix = " ".join(judgment["statement"].replace("\u2019", "'").split()[:5]).lower()
+        assert prefix in lowered, f"judgment {judgment['id']!r} is missing"
+        starts.append(lowered.index(prefix, starts[-1] if starts else 0))
+    for number, judgment in enumerate(judgments):
+        begin = starts[number - 1] if number else 0
+        end = starts[number + 1] if number + 1 < len(starts) else starts[number] + 2000
+        window = lowered[begin:end]
+        word = judgment["likelihood"]
+        low, high = LIKELIHOOD_RANGES[word]
+        # 'likely' must not match inside 'unlikely' or 'very likely'
+        assert re.search(rf"(?<![\w-])(?<!very )(?<!almost ){re.escape(word)}(?![\w-])", window), (
+            f"{judgment['id']}: '{word}' not shown"
+        )
+        # '55\u201380%' (en dash), '55-80%', '55% - 80%', '55 to 80%' or '55\u201380 %'
+        assert re.search(rf"(?<!\d){low}\s*%?\s*(?:\u2013|-|to)\s*{high}\s*%", window), (
+            f"{judgment['id']}: range {low} to {high}% not shown"
+        )

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 from helpers import (
-    LIKELIHOOD_RANGES,
     REPO,
     SAMPLE_ID,
     Built,
+    assert_likelihoods_beside_judgments,
     assert_no_traceback,
     build_sample,
     make_project,
@@ -62,21 +62,7 @@ def test_text_has_title_bottom_line_and_members(text: str, sample_data: dict) ->
 
 
 def test_every_judgment_has_its_likelihood_in_the_pdf(text: str, sample_data: dict) -> None:
-    lowered = text.lower()
-    judgments = sample_data["key_judgments"]
-    starts = []
-    for judgment in judgments:
-        prefix = " ".join(judgment["statement"].split()[:5]).lower()
-        assert prefix in lowered, f"judgment {judgment['id']!r} is missing from the PDF"
-        starts.append(lowered.index(prefix, starts[-1] if starts else 0))
-    for number, judgment in enumerate(judgments):
-        begin = starts[number - 1] if number else 0
-        end = starts[number + 1] if number + 1 < len(starts) else starts[number] + 2000
-        window = lowered[begin:end]
-        word = judgment["likelihood"]
-        low, high = LIKELIHOOD_RANGES[word]
-        assert re.search(rf"(?<![\w-])(?<!very )(?<!almost ){re.escape(word)}(?![\w-])", window), judgment["id"]
-        assert re.search(rf"(?<!\d){low}\s*%?\s*(?:\u2013|-|to)\s*{high}\s*%", window), judgment["id"]
+    assert_likelihoods_beside_judgments(text, sample_data["key_judgments"])
 
 
 # --- metadata -------------------------------------------------------------------------------------

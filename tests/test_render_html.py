@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 from helpers import (
-    LIKELIHOOD_RANGES,
     SAMPLE_ID,
     SAMPLE_TEXT,
+    assert_likelihoods_beside_judgments,
     assert_no_traceback,
     html_head,
     html_text,
@@ -16,21 +16,6 @@ from helpers import (
     replace_line,
     run_briefgen,
 )
-
-
-def word_pattern(word: str) -> str:
-    """A likelihood word on its own: 'likely' must not match inside 'unlikely' or 'very likely'."""
-    return rf"(?<![\w-])(?<!very )(?<!almost ){re.escape(word)}(?![\w-])"
-
-
-def range_pattern(low: int, high: int) -> str:
-    """'55\u201380%' (en dash), '55-80%', '55% - 80%' or '55 to 80%'."""
-    return rf"(?<!\d){low}\s*%?\s*(?:\u2013|-|to)\s*{high}\s*%"
-
-
-def first_words(text: str, count: int = 6) -> str:
-    return " ".join(text.replace("\u2019", "'").split()[:count])
-
 
 # --- the sample's data reaches the page ---------------------------------------------------------
 
@@ -44,22 +29,7 @@ def test_document_language_title_and_dates(sample_html: str, sample_data: dict) 
 
 
 def test_every_judgment_shows_its_likelihood_word_and_range(sample_html: str, sample_data: dict) -> None:
-    text = html_text(sample_html).text
-    judgments = sample_data["key_judgments"]
-    starts = []
-    for judgment in judgments:
-        prefix = first_words(judgment["statement"])
-        assert prefix in text, f"judgment {judgment['id']!r} is missing from the page"
-        starts.append(text.index(prefix, starts[-1] if starts else 0))
-    for number, judgment in enumerate(judgments):
-        # the likelihood stands next to its statement: between the previous and the next statement
-        begin = starts[number - 1] if number else 0
-        end = starts[number + 1] if number + 1 < len(starts) else starts[number] + 2000
-        window = text[begin:end]
-        word = judgment["likelihood"]
-        low, high = LIKELIHOOD_RANGES[word]
-        assert re.search(word_pattern(word), window), f"{judgment['id']}: '{word}' not shown"
-        assert re.search(range_pattern(low, high), window), f"{judgment['id']}: range {low} to {high}% not shown"
+    assert_likelihoods_beside_judgments(html_text(sample_html).text, sample_data["key_judgments"])
 
 
 def test_every_member_is_in_the_cohesion_table(sample_html: str, sample_data: dict) -> None:
