@@ -281,3 +281,46 @@ def test_every_builtin_theme_renders_the_sample(theme: str, tmp_path: Path) -> N
     assert "United on arms control" in pages[0]
     if theme == "memo":
         assert len(pages) == 1
+
+
+FONT_FEATURE_PROPERTIES = re.compile(r"font-(kerning|feature-settings|variant(-\w+)?)$")
+
+
+def print_declarations(stylesheet: Path) -> list[str]:
+    """The declarations of a stylesheet that reach the PDF: outside @media screen and @font-face."""
+    import tinycss2
+
+    found: list[str] = []
+
+    def walk(rules: list) -> None:
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                found.extend(
+                    f"{stylesheet.name}:{item.source_line}: {item.lower_name}"
+                    for item in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True)
+                    if item.type == "declaration"
+                )
+            elif (
+                rule.type == "at-rule"
+                and rule.content is not None
+                and rule.lower_at_keyword == "media"
+                and "screen" not in tinycss2.serialize(rule.prelude)
+            ):
+                walk(tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True))
+
+    walk(tinycss2.parse_stylesheet(stylesheet.read_text(encoding="utf-8"), skip_whitespace=True, skip_comments=True))
+    return found
+
+
+def test_builtin_print_styles_set_no_font_feature_properties() -> None:
+    """WeasyPrint leaks memory for every line laid out with font features set by properties, so the
+    built-in styles give print its figures from the faces' @font-face rules instead."""
+    sheets = sorted(builtin_templates_dir().rglob("*.css"))
+    assert len(sheets) >= 3
+    offending = [
+        declaration
+        for sheet in sheets
+        for declaration in print_declarations(sheet)
+        if FONT_FEATURE_PROPERTIES.search(declaration.rsplit(" ", 1)[-1])
+    ]
+    assert offending == []
