@@ -4,8 +4,9 @@ Every page of a recipient's copy carries "Prepared for NAME, ORGANISATION" and a
 copy id derived from the brief, the edition and the recipient, so a leaked copy
 can be traced and the same inputs give the same bytes. The stamps of all copies
 are laid out by WeasyPrint in one document (one page per copy, in a bundled
-font) and laid over the brief's pages with pikepdf, which costs milliseconds
-where rendering a brief again costs most of a second.
+font) and laid over the brief's pages with pikepdf, each base opened once for
+all its copies: milliseconds a copy, where rendering a brief again costs most
+of a second.
 """
 
 import csv
@@ -210,47 +211,84 @@ def distribute(
         for brief_id in brief_ids
     ]
     stamps = pikepdf.open(io.BytesIO(print_stamps([(copy.stamp, copy.copy_id) for copy in copies], project)))
-    rows = []
+    stamp_pages = dict(zip(copies, stamps.pages, strict=True))
+    copies_of: dict[tuple[str, str | None], list[Copy]] = {}
+    for copy in copies:
+        copies_of.setdefault((copy.brief_id, copy.recipient.edition), []).append(copy)
+    rows = {}
     with exclusive(out_dir):
-        for copy, stamp_page in zip(copies, stamps.pages, strict=True):
-            data = _stamped(bases[copy.brief_id, copy.recipient.edition], stamp_page)
-            target = out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
-            write_atomically(target, data)
-            rows.append(
-                {
-                    "copy_id": copy.copy_id,
-                    "brief": copy.brief_id,
-                    "edition": copy.recipient.edition,
-                    "recipient": {
-                        "name": copy.recipient.name,
-                        "organisation": copy.recipient.organisation,
-                        "email": copy.recipient.email,
-                    },
-                    "path": target.relative_to(out_dir).as_posix(),
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                }
-            )
+        for base_key, base_copies in copies_of.items():
+            with _Stamper(bases[base_key]) as stamper:
+                for copy in base_copies:
+                    data = stamper.stamped(stamp_pages[copy])
+                    target = out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
+                    write_atomically(target, data)
+                    rows[copy] = _manifest_row(copy, target.relative_to(out_dir).as_posix(), data)
         for recipient in recipients:
             write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(out_dir, recipient, brief_ids))
         manifest = out_dir / MANIFEST_NAME
-        write_atomically(manifest, (json.dumps({"copies": rows}, indent=2, ensure_ascii=False) + "\n").encode())
+        document = {"copies": [rows[copy] for copy in copies]}
+        write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
     return manifest
 
 
-def _stamped(base: bytes, stamp_page: Any) -> bytes:
-    """The base PDF with the stamp laid over every page, under a fixed resource name so bytes repeat."""
-    import pikepdf
+def _manifest_row(copy: Copy, path: str, data: bytes) -> dict[str, Any]:
+    return {
+        "copy_id": copy.copy_id,
+        "brief": copy.brief_id,
+        "edition": copy.recipient.edition,
+        "recipient": {
+            "name": copy.recipient.name,
+            "organisation": copy.recipient.organisation,
+            "email": copy.recipient.email,
+        },
+        "path": path,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
-    with pikepdf.open(io.BytesIO(base)) as pdf:
-        form = pdf.copy_foreign(stamp_page.as_form_xobject())
-        for page in pdf.pages:
-            name = page.add_resource(form, pikepdf.Name.XObject, STAMP_NAME)
-            placement = page.calc_form_xobject_placement(form, pikepdf.Name(name), pikepdf.Rectangle(page.mediabox))
-            # WeasyPrint leaves its coordinate system flipped at the end of a page: wrap its content in q ... Q.
-            page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-            page.contents_add(pikepdf.Stream(pdf, b"\nQ\nq\n" + placement + b"\nQ\n"))
+
+class _Stamper:
+    """Lays stamps over one base PDF, copy after copy, opening it only once.
+
+    Each copy gets its own page dictionaries' Resources and Contents, pointing at the base's unchanged
+    objects plus the stamp; they are put back afterwards, so the next copy starts from the base again
+    and what a copy holds never depends on the copies stamped before it.
+    """
+
+    def __init__(self, base: bytes) -> None:
+        import pikepdf
+
+        self.pdf = pikepdf.open(io.BytesIO(base))
+        self.originals = [(page.obj.get("/Resources"), page.obj.get("/Contents")) for page in self.pdf.pages]
+        self.save_state = pikepdf.Stream(self.pdf, b"q\n")
+
+    def __enter__(self) -> "_Stamper":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pdf.close()
+
+    def stamped(self, stamp_page: Any) -> bytes:
+        """The base with the stamp laid over every page, under a fixed resource name so bytes repeat."""
+        import pikepdf
+
+        form = self.pdf.copy_foreign(stamp_page.as_form_xobject())
+        name = pikepdf.Name(STAMP_NAME)
+        for page, (resources, contents) in zip(self.pdf.pages, self.originals, strict=True):
+            own = pikepdf.Dictionary(resources if resources is not None else {})
+            own.XObject = pikepdf.Dictionary(own.get("/XObject", {}))
+            own.XObject[name] = form
+            page.obj.Resources = own
+            placement = page.calc_form_xobject_placement(form, name, pikepdf.Rectangle(page.mediabox))
+            # WeasyPrint leaves its coordinate system flipped at the end of a page: wrap its content in
+            # q ... Q. The stamp is marked as an artifact, outside the tagged structure readers follow.
+            stamp = pikepdf.Stream(self.pdf, b"\nQ\n/Artifact BMC\nq\n" + placement + b"\nQ\nEMC\n")
+            base_contents = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            page.obj.Contents = pikepdf.Array([self.save_state, *base_contents, stamp])
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
+        self.pdf.save(out, deterministic_id=True)
+        for page, (resources, contents) in zip(self.pdf.pages, self.originals, strict=True):
+            page.obj.Resources, page.obj.Contents = resources, contents
         return out.getvalue()
 
 

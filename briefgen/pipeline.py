@@ -155,12 +155,16 @@ def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
 
 
 def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
-    """A PDF with one page per copy stamp (the recipient line and the copy id), in the project's paper size."""
+    """A PDF with one page per copy stamp (the recipient line and the copy id), in the project's paper size.
+
+    Untagged: a stamp is laid over a brief's pages as an artifact, outside the brief's structure.
+    """
     from briefgen.print_pdf import print_pdf
 
     env, presentation = _presentation(project)
     html = render_stamp_sheet(stamps, env, presentation)
-    return print_pdf(html, base_dir=project.root, allowed_roots=project.allowed_roots, shown_as="stamps").data
+    roots = project.allowed_roots
+    return print_pdf(html, base_dir=project.root, allowed_roots=roots, shown_as="stamps", tagged=False).data
 
 
 def _presentation(

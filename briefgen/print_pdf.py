@@ -100,16 +100,25 @@ class ProjectFetcher(weasyprint.URLFetcher):
 
 
 def print_pdf(
-    html: str, *, base_dir: Path, allowed_roots: Sequence[Path], allowed_hosts: Collection[str] = (), shown_as: str
+    html: str,
+    *,
+    base_dir: Path,
+    allowed_roots: Sequence[Path],
+    allowed_hosts: Collection[str] = (),
+    shown_as: str,
+    tagged: bool = True,
 ) -> PrintedPdf:
-    """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken."""
+    """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken.
+
+    tagged: write the document's structure (headings, lists, tables, alt text) for assistive technology.
+    """
     fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
     with _collect_errors() as logged:
         try:
             document = weasyprint.HTML(
                 string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-            ).render(font_config=_font_config(), pdf_tags=True)
-            data = document.write_pdf(pdf_tags=True)
+            ).render(font_config=_font_config(), pdf_tags=tagged)
+            data = document.write_pdf(pdf_tags=tagged)
         except FatalURLFetchingError as exc:
             cause = exc.__cause__ or exc
             raise BriefgenError([Diagnostic(shown_as, f"resource refused: {cause}")]) from None
