@@ -129,9 +129,11 @@ def render_brief(
     if Format.PDF in formats:
         from briefgen.print_pdf import print_pdf  # WeasyPrint loads only when a PDF is wanted
 
-        html = render_html(analysis, env, Medium.PRINT, presentation, files_read)
+        stylesheets: list[str] = []
+        html = render_html(analysis, env, Medium.PRINT, presentation, files_read, stylesheets)
         printed = print_pdf(
             html,
+            stylesheets=stylesheets,
             base_dir=project.root,
             allowed_roots=project.allowed_roots,
             allowed_hosts=project.allowed_hosts,
@@ -162,9 +164,17 @@ def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
     from briefgen.print_pdf import print_pdf
 
     env, presentation = _presentation(project)
-    html = render_stamp_sheet(stamps, env, presentation)
-    roots = project.allowed_roots
-    return print_pdf(html, base_dir=project.root, allowed_roots=roots, shown_as="stamps", tagged=False).data
+    stylesheets: list[str] = []
+    html = render_stamp_sheet(stamps, env, presentation, stylesheets)
+    printed = print_pdf(
+        html,
+        stylesheets=stylesheets,
+        base_dir=project.root,
+        allowed_roots=project.allowed_roots,
+        shown_as="stamps",
+        tagged=False,
+    )
+    return printed.data
 
 
 def _presentation(

@@ -102,6 +102,7 @@ class ProjectFetcher(weasyprint.URLFetcher):
 def print_pdf(
     html: str,
     *,
+    stylesheets: Sequence[str] = (),
     base_dir: Path,
     allowed_roots: Sequence[Path],
     allowed_hosts: Collection[str] = (),
@@ -110,24 +111,71 @@ def print_pdf(
 ) -> PrintedPdf:
     """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken.
 
+    stylesheets: CSS texts applied in order after the HTML's own; each is parsed once per process.
     tagged: write the document's structure (headings, lists, tables, alt text) for assistive technology.
     """
-    fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
+    base_url = base_dir.resolve().as_uri() + "/"
+    roots, hosts = tuple(allowed_roots), frozenset(allowed_hosts)
+    try:
+        sheets = [_parsed_stylesheet(css, base_url, roots, hosts) for css in stylesheets]
+    except _Failed as exc:
+        raise BriefgenError(Diagnostic(shown_as, message) for message in exc.messages) from None
+    fetcher = ProjectFetcher(roots, hosts)
     with _collect_errors() as logged:
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-            ).render(font_config=_font_config(), pdf_tags=tagged)
+            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+                font_config=_font_config(), stylesheets=[sheet.css for sheet in sheets], pdf_tags=tagged
+            )
             data = document.write_pdf(pdf_tags=tagged)
         except FatalURLFetchingError as exc:
             cause = exc.__cause__ or exc
             raise BriefgenError([Diagnostic(shown_as, f"resource refused: {cause}")]) from None
+    try:
+        _check(fetcher, logged)
+    except _Failed as exc:
+        raise BriefgenError(Diagnostic(shown_as, message) for message in exc.messages) from None
+    files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
+    return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(files_read)))
+
+
+@dataclass(frozen=True)
+class _ParsedStylesheet:
+    css: weasyprint.CSS
+    files_read: tuple[Path, ...]  # what parsing it read (fonts of @font-face rules), for every brief using it
+
+
+class _Failed(Exception):
+    def __init__(self, messages: Sequence[str]) -> None:
+        super().__init__(*messages)
+        self.messages = messages
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_stylesheet(
+    css: str, base_url: str, allowed_roots: tuple[Path, ...], allowed_hosts: frozenset[str]
+) -> _ParsedStylesheet:
+    """A stylesheet parsed once per process, with its fonts added to the shared font configuration.
+
+    A sheet that fails (a refused font, say) raises, and is parsed, and fails, again for the next brief.
+    """
+    fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
+    with _collect_errors() as logged:
+        try:
+            sheet = weasyprint.CSS(
+                string=css, base_url=base_url, url_fetcher=fetcher, font_config=_font_config(), media_type="print"
+            )
+        except FatalURLFetchingError as exc:
+            raise _Failed([f"resource refused: {exc.__cause__ or exc}"]) from None
+    _check(fetcher, logged)
+    return _ParsedStylesheet(sheet, tuple(dict.fromkeys(fetcher.files_read)))
+
+
+def _check(fetcher: ProjectFetcher, logged: Sequence[str]) -> None:
+    """Raise what went wrong while WeasyPrint read a document or a stylesheet, if anything did."""
     if fetcher.refused:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
-        refused = dict.fromkeys(fetcher.refused)
-        raise BriefgenError(Diagnostic(shown_as, f"resource refused: {message}") for message in refused)
+        raise _Failed([f"resource refused: {message}" for message in dict.fromkeys(fetcher.refused)])
     if logged:
-        raise BriefgenError(Diagnostic(shown_as, f"PDF error: {message.rstrip(': ')}") for message in logged)
-    return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(fetcher.files_read)))
+        raise _Failed([f"PDF error: {message.rstrip(': ')}" for message in logged])
 
 
 def warm_up() -> None:

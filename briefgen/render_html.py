@@ -34,6 +34,10 @@ from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 ENTRY_TEMPLATE = "brief.html.j2"
 # The project files a render in progress has read through embed() or project_url().
 _FILES_READ: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar("files_read", default=None)
+# The style sheets of a render for the PDF printer, which parses each text once per process; None
+# when the templates' styles go inline into the HTML as <style> elements.
+_STYLESHEETS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("stylesheets", default=None)
+STYLE_MEDIA = ("all", "print", "screen")
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
 MAX_EMBEDDED_BYTES = 1_000_000
@@ -87,7 +91,8 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     )
     env.filters.update(prose=_prose, prose_inline=_prose_inline, typo=_typographic, long_date=_long_date)
     env.globals.update(
-        stylesheet=lambda name: _stylesheet(env, name),
+        stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media),
+        style=lambda caller, media=None: _style_element(caller(), media),
         asset_url=lambda name: _asset_url(search_path, name),
         project_url=lambda name: Markup(_project_file(project_root, name).as_uri()),
         embed=lambda name: _data_uri(_project_file(project_root, name)),
@@ -103,17 +108,21 @@ def render_html(
     medium: Medium,
     presentation: Presentation,
     files_read: list[Path] | None = None,
+    stylesheets: list[str] | None = None,
 ) -> str:
     """Render the brief's HTML document; raise BriefgenError naming the template and line on a mistake.
 
     Project files the templates embed or link (a logo, fonts) are added to files_read when it is given.
+    When stylesheets is given, the styles the templates declare with stylesheet() and style() for
+    print are added to it, in document order, and left out of the HTML.
     """
     context = {"analysis": analysis, "assessment": analysis.assessment, "medium": str(medium)}
-    token = _FILES_READ.set(files_read)
+    files_token, sheets_token = _FILES_READ.set(files_read), _STYLESHEETS.set(stylesheets)
     try:
         return _render(env, ENTRY_TEMPLATE, context, presentation)
     finally:
-        _FILES_READ.reset(token)
+        _FILES_READ.reset(files_token)
+        _STYLESHEETS.reset(sheets_token)
 
 
 def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation) -> str:
@@ -121,9 +130,18 @@ def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environmen
     return _render(env, CATALOGUE_TEMPLATE, {"briefs": briefs, "medium": str(Medium.SCREEN)}, presentation)
 
 
-def render_stamp_sheet(stamps: Sequence[tuple[str, str]], env: jinja2.Environment, presentation: Presentation) -> str:
-    """Render the sheet of copy stamps: one page per (recipient line, copy id), for printing."""
-    return _render(env, STAMP_TEMPLATE, {"stamps": stamps, "medium": str(Medium.PRINT)}, presentation)
+def render_stamp_sheet(
+    stamps: Sequence[tuple[str, str]], env: jinja2.Environment, presentation: Presentation, stylesheets: list[str]
+) -> str:
+    """Render the sheet of copy stamps: one page per (recipient line, copy id), for printing.
+
+    Its styles are added to stylesheets, as render_html adds them.
+    """
+    token = _STYLESHEETS.set(stylesheets)
+    try:
+        return _render(env, STAMP_TEMPLATE, {"stamps": stamps, "medium": str(Medium.PRINT)}, presentation)
+    finally:
+        _STYLESHEETS.reset(token)
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any], presentation: Presentation) -> str:
@@ -198,10 +216,24 @@ def _data_uri(path: Path) -> Markup:
 
 
 def _stylesheet(env: jinja2.Environment, name: str) -> Markup:
-    """The text of a stylesheet found on the template search path, for inlining in a <style> element."""
+    """The text of a stylesheet found on the template search path."""
     assert env.loader is not None
     source, _, _ = env.loader.get_source(env, name)
-    return Markup(source.replace("</", "<\\/"))
+    return Markup(source)
+
+
+def _style_element(css: str, media: str | None) -> Markup:
+    """CSS as a <style> element, or nothing when the PDF printer takes the render's styles apart."""
+    if media is not None and media not in STYLE_MEDIA:
+        raise jinja2.TemplateError(f"style media '{media}' is not one of {', '.join(STYLE_MEDIA)}")
+    collected = _STYLESHEETS.get()
+    if collected is not None:
+        if media != "screen":
+            collected.append(str(css))
+        return Markup("")
+    media_attribute = f' media="{media}"' if media is not None else ""
+    text = str(css).replace("</", "<\\/")  # no CSS text may close the element early
+    return Markup(f"<style{media_attribute}>\n{text}\n</style>")
 
 
 def _asset_url(search_path: Sequence[Path], name: str) -> Markup:

@@ -184,3 +184,21 @@ def test_source_grades_are_put_in_words(sample_html: str) -> None:
     text = " ".join(html_text(sample_html).text.split())
     assert "B2 — usually reliable; probably true" in text
     assert "A1 — completely reliable; confirmed" in text
+
+
+@pytest.mark.parametrize("output", ["out.html", "out.pdf"])
+def test_a_style_for_an_unknown_medium_names_file_and_line(tmp_path: Path, output: str) -> None:
+    root, proc = render_with(
+        tmp_path, {"brief.html.j2": broken(4, '{% call style(media="tv") %}p {}{% endcall %}')}, output
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines and lines[0].startswith("templates/brief.html.j2:4: error: template error: "), proc.stderr
+    assert "style media 'tv' is not one of all, print, screen" in lines[0]
+    assert not (root / output).exists()
+
+
+def test_styles_go_inline_on_screen_with_their_media(sample_html: str) -> None:
+    assert '<style media="print">' in sample_html  # print.css and the page furniture, for a browser's printing
+    assert sample_html.count("<style") >= 4
+    assert "@font-face {" not in sample_html  # the bundled fonts are for print only
