@@ -185,6 +185,18 @@ def test_the_stamp_font_is_embedded(dist: Path, copies: list[dict]) -> None:
                 )
 
 
+def test_the_stamp_is_an_artifact_of_a_copy_that_stays_tagged(dist: Path, copies: list[dict]) -> None:
+    """Screen readers follow the brief's structure and skip the stamp, which is marked as an artifact."""
+    for copy in copies:
+        reader = PdfReader(dist / copy["path"])
+        assert "/StructTreeRoot" in reader.trailer["/Root"], f"{copy['path']} lost the brief's structure"
+        for number, page in enumerate(reader.pages, 1):
+            content = page.get_contents().get_data()
+            draws = re.findall(rb"/BriefgenStamp Do", content)
+            marked = re.findall(rb"/Artifact BMC\s+q\s+[^Q]*?/BriefgenStamp Do\s+(?:Q\s+)+EMC", content)
+            assert len(draws) == len(marked) == 1, f"{copy['path']} page {number}: stamp not drawn as one artifact"
+
+
 def test_bundles_hold_each_recipients_copies(dist: Path, copies: list[dict]) -> None:
     by_slug: dict[str, dict[str, str]] = {}
     for copy in copies:
