@@ -211,7 +211,7 @@ def distribute(
         for brief_id in brief_ids
     ]
     stamps = pikepdf.open(io.BytesIO(print_stamps([(copy.stamp, copy.copy_id) for copy in copies], project)))
-    stamp_pages = dict(zip(copies, stamps.pages, strict=True))
+    stamp_pages = dict(zip(copies, list(stamps.pages)[1:], strict=True))  # page 1: the font's repertoire
     copies_of: dict[tuple[str, str | None], list[Copy]] = {}
     for copy in copies:
         copies_of.setdefault((copy.brief_id, copy.recipient.edition), []).append(copy)

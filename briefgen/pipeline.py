@@ -157,7 +157,8 @@ def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
 
 
 def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
-    """A PDF with one page per copy stamp (the recipient line and the copy id), in the project's paper size.
+    """A PDF of copy stamps in the project's paper size: first a page of the stamp font's repertoire (not a
+    stamp), then one page per stamp (the recipient line and the copy id).
 
     Untagged: a stamp is laid over a brief's pages as an artifact, outside the brief's structure.
     """

@@ -12,6 +12,7 @@ import contextvars
 import datetime as dt
 import functools
 import mimetypes
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +41,14 @@ _STYLESHEETS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 STYLE_MEDIA = ("all", "print", "screen")
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
+# What the stamp font of every personalised copy holds: Latin (ASCII, Latin-1, Extended-A), Greek,
+# Cyrillic and the punctuation of names.
+STAMP_REPERTOIRE = "".join(
+    character
+    for block in ((0x20, 0x7E), (0xA0, 0x17F), (0x370, 0x3FF), (0x400, 0x45F), (0x2010, 0x2026))
+    for character in map(chr, range(block[0], block[1] + 1))
+    if unicodedata.category(character) not in ("Cn", "Cc", "Cf", "Zl", "Zp")
+)
 MAX_EMBEDDED_BYTES = 1_000_000
 
 
@@ -133,13 +142,15 @@ def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environmen
 def render_stamp_sheet(
     stamps: Sequence[tuple[str, str]], env: jinja2.Environment, presentation: Presentation, stylesheets: list[str]
 ) -> str:
-    """Render the sheet of copy stamps: one page per (recipient line, copy id), for printing.
+    """Render the sheet of copy stamps, for printing: a page of the stamp font's whole repertoire, then
+    one page per (recipient line, copy id).
 
     Its styles are added to stylesheets, as render_html adds them.
     """
+    context = {"stamps": stamps, "repertoire": STAMP_REPERTOIRE, "medium": str(Medium.PRINT)}
     token = _STYLESHEETS.set(stylesheets)
     try:
-        return _render(env, STAMP_TEMPLATE, {"stamps": stamps, "medium": str(Medium.PRINT)}, presentation)
+        return _render(env, STAMP_TEMPLATE, context, presentation)
     finally:
         _STYLESHEETS.reset(token)
 

@@ -234,6 +234,20 @@ def test_distributing_again_gives_the_same_bytes(dist: Path) -> None:
     same_copies(dist, make_copies(dist.parent, "dist-again"))
 
 
+def test_a_copy_does_not_depend_on_who_else_gets_one(dist: Path, copies: list[dict]) -> None:
+    """The stamp font holds a fixed repertoire, not the letters of every recipient's name: Marie's copies
+    are the same bytes whether or not Анна (Cyrillic) and John ("Office", a ligature) get copies too."""
+    root = dist.parent
+    (root / "marie.csv").write_text(recipients_csv(RECIPIENTS[2:]), encoding="utf-8")
+    project = Project.open(root)
+    distribute(project.sources(), load_recipients(root / "marie.csv", project), project, root / "dist-marie", 1)
+    alone = json.loads((root / "dist-marie" / "manifest.json").read_text(encoding="utf-8"))["copies"]
+    together = [copy for copy in copies if copy["recipient"]["email"] == "marie@example.org"]
+    assert len(alone) == len(together) == len(BRIEFS)
+    for mine, same in zip(alone, together, strict=True):
+        assert (mine["copy_id"], mine["sha256"]) == (same["copy_id"], same["sha256"]), mine["path"]
+
+
 def test_the_command_line_with_yaml_recipients_gives_the_same_copies(dist: Path) -> None:
     """The same recipients as a YAML list, in a fresh process: the same files as through the API."""
     root = dist.parent
