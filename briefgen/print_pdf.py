@@ -17,9 +17,11 @@ import socket
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
 
@@ -123,8 +125,16 @@ def print_pdf(
     fetcher = ProjectFetcher(roots, hosts)
     with _collect_errors() as logged:
         try:
+            counter_styles, color_profiles = CounterStyle(), {}
+            for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
+                counter_styles.update(sheet.counter_styles)
+                color_profiles.update(sheet.color_profiles)
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-                font_config=_font_config(), stylesheets=[sheet.css for sheet in sheets], pdf_tags=tagged
+                font_config=_font_config(),
+                counter_style=counter_styles,
+                color_profiles=color_profiles,
+                stylesheets=[sheet.css for sheet in sheets],
+                pdf_tags=tagged,
             )
             data = document.write_pdf(pdf_tags=tagged)
         except FatalURLFetchingError as exc:
@@ -142,6 +152,8 @@ def print_pdf(
 class _ParsedStylesheet:
     css: weasyprint.CSS
     files_read: tuple[Path, ...]  # what parsing it read (fonts of @font-face rules), for every brief using it
+    counter_styles: dict[str, Any]
+    color_profiles: dict[str, Any]
 
 
 class _Failed(Exception):
@@ -159,15 +171,23 @@ def _parsed_stylesheet(
     A sheet that fails (a refused font, say) raises, and is parsed, and fails, again for the next brief.
     """
     fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
+    counter_styles: dict[str, Any] = {}
+    color_profiles: dict[str, Any] = {}
     with _collect_errors() as logged:
         try:
             sheet = weasyprint.CSS(
-                string=css, base_url=base_url, url_fetcher=fetcher, font_config=_font_config(), media_type="print"
+                string=css,
+                base_url=base_url,
+                url_fetcher=fetcher,
+                font_config=_font_config(),
+                counter_style=counter_styles,
+                color_profiles=color_profiles,
+                media_type="print",
             )
         except FatalURLFetchingError as exc:
             raise _Failed([f"resource refused: {exc.__cause__ or exc}"]) from None
     _check(fetcher, logged)
-    return _ParsedStylesheet(sheet, tuple(dict.fromkeys(fetcher.files_read)))
+    return _ParsedStylesheet(sheet, tuple(dict.fromkeys(fetcher.files_read)), counter_styles, color_profiles)
 
 
 def _check(fetcher: ProjectFetcher, logged: Sequence[str]) -> None:

@@ -324,3 +324,21 @@ def test_builtin_print_styles_set_no_font_feature_properties() -> None:
         if FONT_FEATURE_PROPERTIES.search(declaration.rsplit(" ", 1)[-1])
     ]
     assert offending == []
+
+
+def test_a_counter_style_declared_in_a_template_numbers_its_list(tmp_path: Path) -> None:
+    """Styles reach the printer parsed apart from the HTML; their @counter-style rules must come along."""
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>{{ assessment.brief.title }}</title>\n'
+        '{% call style() %}@counter-style pilcrows { system: cyclic; symbols: "¶"; suffix: " "; }\n'
+        "ol { list-style: pilcrows inside; }{% endcall %}\n"
+        "</head>\n<body>\n<ol><li>first point</li><li>second point</li></ol>\n</body>\n</html>\n",
+        encoding="utf-8",
+    )
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    text = pdf_text(root / "out.pdf")
+    assert "¶ first point" in text and "¶ second point" in text, text
