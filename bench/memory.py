@@ -106,18 +106,17 @@ def measure(root: Path, renders: int, contrast: int) -> None:
         f"  (target < {TARGET:.0%})  {'MET' if growth < TARGET else 'NOT MET'}"
     )
     if fresh:
-        fresh_growth = fresh["peak_end"] / fresh["peak_base"] - 1
-        per = (fresh["peak_end"] - fresh["peak_base"]) / (fresh["renders"] - BASELINE_AT)
-        print(
-            f"peak RSS growth, renders {BASELINE_AT} -> {fresh['renders']}, new config per render:"
-            f" {fresh_growth:+.1%}  (contrast, no target; {per:.0f} KiB per render)"
+        contrasts = (
+            ("new config per render", fresh),
+            ("control (weasyprint, one config)", direct),
+            ("font features by property", features),
         )
-        for name, result in (("control (weasyprint, one config)", direct), ("font features by property", features)):
+        for name, result in contrasts:
             leg_growth = result["peak_end"] / result["peak_base"] - 1
             per = (result["peak_end"] - result["peak_base"]) / (result["renders"] - BASELINE_AT)
             print(
                 f"peak RSS growth, renders {BASELINE_AT} -> {result['renders']}, {name}:"
-                f" {leg_growth:+.1%}  (no target; {per:.0f} KiB per render)"
+                f" {leg_growth:+.1%}  (contrast, no target; {per:.0f} KiB per render)"
             )
     print(f"load average at the end: {common.load_average()}")
 

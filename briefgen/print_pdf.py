@@ -120,15 +120,12 @@ def print_pdf(
     roots, hosts = tuple(allowed_roots), frozenset(allowed_hosts)
     try:
         sheets = [_parsed_stylesheet(css, base_url, roots, hosts) for css in stylesheets]
-    except _Failed as exc:
-        raise BriefgenError(Diagnostic(shown_as, message) for message in exc.messages) from None
-    fetcher = ProjectFetcher(roots, hosts)
-    with _collect_errors() as logged:
-        try:
-            counter_styles, color_profiles = CounterStyle(), {}
-            for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
-                counter_styles.update(sheet.counter_styles)
-                color_profiles.update(sheet.color_profiles)
+        counter_styles, color_profiles = CounterStyle(), {}
+        for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
+            counter_styles.update(sheet.counter_styles)
+            color_profiles.update(sheet.color_profiles)
+        fetcher = ProjectFetcher(roots, hosts)
+        with _reading(fetcher):
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
                 font_config=_font_config(),
                 counter_style=counter_styles,
@@ -137,11 +134,6 @@ def print_pdf(
                 pdf_tags=tagged,
             )
             data = document.write_pdf(pdf_tags=tagged)
-        except FatalURLFetchingError as exc:
-            cause = exc.__cause__ or exc
-            raise BriefgenError([Diagnostic(shown_as, f"resource refused: {cause}")]) from None
-    try:
-        _check(fetcher, logged)
     except _Failed as exc:
         raise BriefgenError(Diagnostic(shown_as, message) for message in exc.messages) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
@@ -173,25 +165,30 @@ def _parsed_stylesheet(
     fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
     counter_styles: dict[str, Any] = {}
     color_profiles: dict[str, Any] = {}
-    with _collect_errors() as logged:
-        try:
-            sheet = weasyprint.CSS(
-                string=css,
-                base_url=base_url,
-                url_fetcher=fetcher,
-                font_config=_font_config(),
-                counter_style=counter_styles,
-                color_profiles=color_profiles,
-                media_type="print",
-            )
-        except FatalURLFetchingError as exc:
-            raise _Failed([f"resource refused: {exc.__cause__ or exc}"]) from None
-    _check(fetcher, logged)
+    with _reading(fetcher):
+        sheet = weasyprint.CSS(
+            string=css,
+            base_url=base_url,
+            url_fetcher=fetcher,
+            font_config=_font_config(),
+            counter_style=counter_styles,
+            color_profiles=color_profiles,
+            media_type="print",
+        )
     return _ParsedStylesheet(sheet, tuple(dict.fromkeys(fetcher.files_read)), counter_styles, color_profiles)
 
 
-def _check(fetcher: ProjectFetcher, logged: Sequence[str]) -> None:
-    """Raise what went wrong while WeasyPrint read a document or a stylesheet, if anything did."""
+@contextlib.contextmanager
+def _reading(fetcher: ProjectFetcher) -> Iterator[None]:
+    """Let WeasyPrint read a document or a stylesheet through fetcher; raise _Failed with what went wrong.
+
+    WeasyPrint's error-level log messages (broken image, bad font) count as failures.
+    """
+    with _collect_errors() as logged:
+        try:
+            yield
+        except FatalURLFetchingError as exc:
+            raise _Failed([f"resource refused: {exc.__cause__ or exc}"]) from None
     if fetcher.refused:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
         raise _Failed([f"resource refused: {message}" for message in dict.fromkeys(fetcher.refused)])
     if logged:

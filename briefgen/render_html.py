@@ -126,12 +126,11 @@ def render_html(
     print are added to it, in document order, and left out of the HTML.
     """
     context = {"analysis": analysis, "assessment": analysis.assessment, "medium": str(medium)}
-    files_token, sheets_token = _FILES_READ.set(files_read), _STYLESHEETS.set(stylesheets)
+    token = _FILES_READ.set(files_read)
     try:
-        return _render(env, ENTRY_TEMPLATE, context, presentation)
+        return _render(env, ENTRY_TEMPLATE, context, presentation, stylesheets)
     finally:
-        _FILES_READ.reset(files_token)
-        _STYLESHEETS.reset(sheets_token)
+        _FILES_READ.reset(token)
 
 
 def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation) -> str:
@@ -148,14 +147,17 @@ def render_stamp_sheet(
     Its styles are added to stylesheets, as render_html adds them.
     """
     context = {"stamps": stamps, "repertoire": STAMP_REPERTOIRE, "medium": str(Medium.PRINT)}
-    token = _STYLESHEETS.set(stylesheets)
-    try:
-        return _render(env, STAMP_TEMPLATE, context, presentation)
-    finally:
-        _STYLESHEETS.reset(token)
+    return _render(env, STAMP_TEMPLATE, context, presentation, stylesheets)
 
 
-def _render(env: jinja2.Environment, name: str, context: dict[str, Any], presentation: Presentation) -> str:
+def _render(
+    env: jinja2.Environment,
+    name: str,
+    context: dict[str, Any],
+    presentation: Presentation,
+    stylesheets: list[str] | None = None,
+) -> str:
+    """Render a template; with stylesheets, its styles are collected there instead of put in the HTML."""
     context = {
         **context,
         "config": presentation.config,
@@ -163,6 +165,7 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], present
         "labels": presentation.labels,
         "lang": presentation.language,
     }
+    token = _STYLESHEETS.set(stylesheets)
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
@@ -180,6 +183,8 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], present
             raise
         filename, line = where
         raise BriefgenError([Diagnostic(display_path(Path(filename)), f"template error: {exc}", line)]) from None
+    finally:
+        _STYLESHEETS.reset(token)
 
 
 @jinja2.pass_context
