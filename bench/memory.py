@@ -2,8 +2,9 @@
 
 Four child processes, run side by side (each its own process, so one's memory cannot blur another's):
 
-  shared    what a build worker does: render_brief of the sample (pdf only) M times in one process,
-            with the one FontConfiguration that briefgen.print_pdf caches per process
+  shared    what a build worker does: briefgen.batch.run_many on the sample (pdf only) M times in one
+            process, with the one FontConfiguration that briefgen.print_pdf caches per process and,
+            after the first render, the long-lived objects set aside from the garbage collector
   fresh     for contrast: WeasyPrint called directly on the sample's print HTML, with a new
             weasyprint.text.fonts.FontConfiguration per render (what print_pdf avoids), fewer times
   direct    the control: WeasyPrint called directly on the same HTML with one FontConfiguration for
@@ -90,7 +91,7 @@ def measure(root: Path, renders: int, contrast: int) -> None:
 
     print()
     print("results")
-    report("shared FontConfiguration (render_brief, as a build worker)", shared)
+    report("shared FontConfiguration (run_many, as a build worker)", shared)
     if fresh:
         report("new FontConfiguration per render (weasyprint directly)", fresh)
         report("control: one FontConfiguration (weasyprint directly)", direct)
@@ -143,12 +144,15 @@ def child(leg: str, root: Path, renders: int) -> None:
     """Render the sample `renders` times in this process; report RSS after render 20 and at the end."""
     source = root / "sources" / "brief-001.yaml"
     if leg == "shared":
-        from briefgen.pipeline import Format, Project, render_brief
+        from briefgen.batch import RenderTask, run_many
+        from briefgen.pipeline import Format, Project
 
-        project = Project.open(root)
+        task = RenderTask(source, Project.open(root), (Format.PDF,))
 
-        def render() -> None:
-            render_brief(source, project, [Format.PDF])
+        def render() -> None:  # as a build worker renders: run_many sets long-lived objects aside
+            result = run_many(task)
+            if result.rendered is None:
+                raise SystemExit("\n".join(map(str, result.errors)))
     else:
         import weasyprint
         from weasyprint.text.fonts import FontConfiguration

@@ -209,3 +209,33 @@ def test_an_unreachable_scheduler_is_a_clear_error(unreachable_scheduler_build) 
     assert errors[0].startswith(f"{UNREACHABLE}: error: "), proc.stderr
     assert "scheduler" in errors[0].lower()
     assert list(root.glob("build/**/*.html")) == []
+
+
+RENDER_MANY = """
+import gc, json, sys
+from pathlib import Path
+from briefgen.batch import RenderTask, render_all
+from briefgen.pipeline import Format, Project
+
+project = Project.open(Path(sys.argv[1]))
+tasks = [RenderTask(source, project, (Format.PDF,)) for source in project.sources()]
+results = sorted(render_all(tasks, jobs=1), key=lambda result: result.task.source)
+print(json.dumps({
+    "frozen": gc.get_freeze_count(),
+    "pdfs": [result.rendered.outputs[Format.PDF].hex() for result in results],
+}))
+"""
+
+
+def test_a_process_rendering_many_sets_aside_what_lasts_without_changing_a_byte(tmp_path: Path) -> None:
+    """After its first render a build process freezes its long-lived objects for the garbage collector;
+    the same source rendered before and after that gives the same bytes."""
+    root = make_project(tmp_path / "project", {"a.yaml": titled("brief-a"), "b.yaml": titled("brief-a")})
+    proc = subprocess.run(
+        [sys.executable, "-c", RENDER_MANY, str(root)], cwd=root, env=child_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["frozen"] > 10_000  # modules, fonts, templates: tens of thousands of objects
+    first, second = report["pdfs"]
+    assert first == second
