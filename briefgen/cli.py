@@ -1,4 +1,7 @@
-"""The command line: parse arguments, call the pipeline, report. Nothing else happens here."""
+"""The command line: parse arguments, call the pipeline, report. Nothing else happens here.
+
+Each command imports the stages it calls, so `--help` and argument errors come back at once.
+"""
 
 import argparse
 import json
@@ -6,11 +9,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefgen import __version__
-from briefgen.batch import default_jobs, subsetter_missing
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-from briefgen.pipeline import Format, Project, format_for, read_assessment, render_brief
+from briefgen.formats import Format, format_for
+
+if TYPE_CHECKING:
+    from briefgen.pipeline import Project
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SUBSETTER_WARNING = (
@@ -25,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (init_command,):
             return int(args.command(args, None))
+        from briefgen.pipeline import Project
+
         project = Project.open(Path.cwd(), getattr(args, "theme", None), getattr(args, "allow_hosts", ()))
         return int(args.command(args, project))
     except BriefgenError as exc:
@@ -37,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def validate_command(args: argparse.Namespace, project: Project) -> int:
+def validate_command(args: argparse.Namespace, project: "Project") -> int:
+    from briefgen.pipeline import read_assessment
+
     sources = _sources(args.paths, project)
     failed = 0
     for source in sources:
@@ -50,7 +60,8 @@ def validate_command(args: argparse.Namespace, project: Project) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def build_command(args: argparse.Namespace, project: Project) -> int:
+def build_command(args: argparse.Namespace, project: "Project") -> int:
+    from briefgen.batch import default_jobs, subsetter_missing
     from briefgen.console import BuildReporter
     from briefgen.publish import Status, build
 
@@ -73,7 +84,8 @@ def build_command(args: argparse.Namespace, project: Project) -> int:
     return EXIT_FAILED if reporter.counts[Status.FAILED] else EXIT_OK
 
 
-def render_command(args: argparse.Namespace, project: Project) -> int:
+def render_command(args: argparse.Namespace, project: "Project") -> int:
+    from briefgen.pipeline import render_brief
     from briefgen.publish import write_atomically
 
     output_format = format_for(args.output)
@@ -84,7 +96,7 @@ def render_command(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
-def schema_command(args: argparse.Namespace, project: Project) -> int:
+def schema_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.models import Assessment
 
     schema = Assessment.model_json_schema()
@@ -94,7 +106,8 @@ def schema_command(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
-def distribute_command(args: argparse.Namespace, project: Project) -> int:
+def distribute_command(args: argparse.Namespace, project: "Project") -> int:
+    from briefgen.batch import default_jobs
     from briefgen.distribute import distribute, load_recipients
 
     sources = _sources(args.paths, project)
@@ -114,14 +127,14 @@ def init_command(args: argparse.Namespace, project: None) -> int:
     return EXIT_OK
 
 
-def new_command(args: argparse.Namespace, project: Project) -> int:
+def new_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.scaffold import new_source
 
     print(f"created {display_path(new_source(project.root, args.id))}")
     return EXIT_OK
 
 
-def templates_list_command(args: argparse.Namespace, project: Project) -> int:
+def templates_list_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.theming import available_themes, template_names, template_search_path
 
     theme = project.theme or project.config.theme
@@ -141,7 +154,7 @@ def templates_list_command(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
-def templates_eject_command(args: argparse.Namespace, project: Project) -> int:
+def templates_eject_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.scaffold import eject_template
 
     target = eject_template(project.root, project.theme or project.config.theme, args.name, args.force)
@@ -290,7 +303,7 @@ def _formats(text: str) -> list[Format]:
     return formats
 
 
-def _sources(paths: Sequence[Path], project: Project) -> list[Path]:
+def _sources(paths: Sequence[Path], project: "Project") -> list[Path]:
     if paths:
         return [_existing(path) for path in paths]
     found = project.sources()

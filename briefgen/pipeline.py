@@ -6,7 +6,6 @@ Each function hands its result forward; nothing here writes to disk.
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import jinja2
 from briefgen.analyse import analyse
 from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.formats import Format
 from briefgen.labels import load_labels
 from briefgen.load import load_source
 from briefgen.render_html import (
@@ -27,11 +27,6 @@ from briefgen.render_html import (
 )
 from briefgen.theming import PACKAGE_DIR, available_themes, builtin_templates_dir, template_search_path
 from briefgen.validate import ValidatedAssessment, validate
-
-
-class Format(StrEnum):
-    PDF = "pdf"
-    HTML = "html"
 
 
 @dataclass(frozen=True)
@@ -186,13 +181,3 @@ def _presentation(
     search_path = tuple(template_search_path(project.root, chosen))
     labels = load_labels(search_path, language or project.config.language)
     return make_environment(search_path, project.root.resolve()), Presentation(project.config, chosen, labels)
-
-
-def format_for(output: Path) -> Format:
-    """The format an output path asks for, by its suffix."""
-    try:
-        return Format(output.suffix.lower().lstrip("."))
-    except ValueError:
-        choices = ", ".join(f".{f}" for f in Format)
-        message = f"cannot tell the format from the suffix; use one of {choices}"
-        raise BriefgenError([Diagnostic(str(output), message)]) from None

@@ -1,6 +1,7 @@
 """The command line: usage, exit codes, output formats, and no tracebacks on bad input."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +174,15 @@ def test_commands_that_print_no_pdf_do_not_import_weasyprint(project: Path, args
     modules = imported_modules(args, project)
     assert "briefgen.validate" in modules
     assert "weasyprint" not in modules
+
+
+@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["--version"]], ids=" ".join)
+def test_help_loads_no_stage_of_the_pipeline(project: Path, args: list[str]) -> None:
+    """Help and the version come straight from the argument parser: no models, templates or YAML loaded."""
+    modules = imported_modules(args, project)
+    loaded = set(re.findall(r"^import time:.*\|\s+([\w.]+)$", modules, re.MULTILINE))
+    assert "briefgen.formats" in loaded  # the pattern does find modules
+    assert not loaded & {"briefgen.pipeline", "pydantic", "jinja2", "yaml", "weasyprint"}
 
 
 def test_a_pdf_build_does_import_weasyprint(project: Path) -> None:
