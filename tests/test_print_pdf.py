@@ -55,10 +55,14 @@ def test_the_brief_runs_to_several_pages(sample_pdf: PdfReader) -> None:
 
 def test_text_has_title_bottom_line_and_members(text: str, sample_data: dict) -> None:
     assert sample_data["brief"]["title"] in text
-    assert "bottomline" in re.sub(r"\s", "", text).lower()  # the heading, however it is letter-spaced
     assert " ".join(sample_data["bottom_line"].split()[:8]) in text
     for member in sample_data["event"]["members"]:
         assert member["name"] in text
+
+
+def test_letter_spaced_capitals_read_back_as_words(text: str) -> None:
+    assert "BOTTOM LINE" in text and "COMMENTARY" in text
+    assert not re.search(r"\b(?:[A-Z] ){3,}", text)  # "B O T T O M": tracking too wide for PDF readers
 
 
 def test_every_judgment_has_its_likelihood_in_the_pdf(text: str, sample_data: dict) -> None:
