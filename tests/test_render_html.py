@@ -202,3 +202,36 @@ def test_styles_go_inline_on_screen_with_their_media(sample_html: str) -> None:
     assert '<style media="print">' in sample_html  # print.css and the page furniture, for a browser's printing
     assert sample_html.count("<style") >= 4
     assert "@font-face {" not in sample_html  # the bundled fonts are for print only
+
+
+def test_a_projects_own_fonts_get_the_figures_of_their_role_in_print(tmp_path: Path) -> None:
+    """Print takes its figures from @font-face descriptors: a project's body face gets old-style ones,
+    its headings face lining tabular ones, as the bundled faces do."""
+    import shutil
+
+    from briefgen.analyse import analyse
+    from briefgen.labels import load_labels
+    from briefgen.pipeline import Project, read_assessment
+    from briefgen.render_html import Medium, Presentation, make_environment, render_html
+    from briefgen.theming import builtin_templates_dir, template_search_path
+
+    root = make_project(tmp_path / "p")
+    (root / "fonts").mkdir()
+    shutil.copy(builtin_templates_dir() / "common" / "fonts" / "NotoSerif-Regular.ttf", root / "fonts" / "body.ttf")
+    shutil.copy(builtin_templates_dir() / "common" / "fonts" / "NotoSans-Regular.ttf", root / "fonts" / "heads.ttf")
+    (root / "briefgen.yaml").write_text(
+        "fonts:\n  body: {family: House Serif, regular: fonts/body.ttf}\n"
+        "  headings: {family: House Sans, regular: fonts/heads.ttf}\n",
+        encoding="utf-8",
+    )
+    project = Project.open(root)
+    analysis = analyse(read_assessment(root / "sources" / f"{SAMPLE_ID}.yaml", project), None)
+    search_path = tuple(template_search_path(root, "brief"))
+    env = make_environment(search_path, root.resolve())
+    presentation = Presentation(project.config, "brief", load_labels(search_path, "en"))
+    faces = re.findall(r"@font-face \{[^}]*\}", render_html(analysis, env, Medium.PRINT, presentation))
+    body = [face for face in faces if '"House Serif"' in face]
+    heads = [face for face in faces if '"House Sans"' in face]
+    assert len(body) == 3 and len(heads) == 3  # regular, italic, bold of each
+    assert all('font-feature-settings: "onum", "pnum";' in face for face in body), body
+    assert all('font-feature-settings: "lnum", "tnum";' in face for face in heads), heads
