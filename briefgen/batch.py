@@ -22,7 +22,7 @@ from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
 # Memory is flat across renders with the built-in styles; the bound is for styles that make WeasyPrint
 # leak (font features set as properties: about 370 KiB a render), and costs a worker start-up (about
-# 2.4 s of CPU: imports, fonts, templates) per this many renders.
+# 1.5 s of CPU: imports, fonts, templates) per this many renders.
 RENDERS_PER_WORKER = 100
 
 
