@@ -11,7 +11,10 @@ N copies of the sample (under different ids, in a temporary project) are rendere
 Wall times include process start-up, as a user would see them. Prints the ratios
 "build vs weasyprint-loop" (target >= 5x on 2 cores) and "build vs in-process loop".
 
-    python bench/batch.py [--n 20] [--jobs J] [--keep]
+    python bench/batch.py [--n 20] [--jobs J] [--theme NAME] [--keep]
+
+--theme renders every brief in another theme (the project's briefgen.yaml names it), e.g. `memo`, the
+one-page summary, to see how the ratios move with the length of a brief.
 """
 
 import argparse
@@ -29,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=20, help="briefs to render (default 20)")
     parser.add_argument("--jobs", type=int, default=0, help="briefgen build --jobs (default: not given, = cores)")
+    parser.add_argument("--theme", help="the theme every brief renders in (default: the sample's, brief)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("--child-loop", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -36,9 +40,11 @@ def main() -> None:
         child_loop(args.child_loop)
         return
 
-    common.print_machine(f"batch: {args.n} briefs to PDF")
+    common.print_machine(f"batch: {args.n} briefs to PDF" + (f", theme {args.theme}" if args.theme else ""))
     jobs = args.jobs or common.default_jobs()
     root = common.make_project(args.n)
+    if args.theme:
+        (root / "briefgen.yaml").write_text(f"theme: {args.theme}\n", encoding="utf-8")
     try:
         measure(root, args.n, args.jobs, jobs)
     finally:
