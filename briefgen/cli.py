@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(exc.diagnostics)
         return EXIT_FAILED
     except KeyboardInterrupt:
+        print("briefgen: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader stopped early, as `briefgen templates list | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -82,19 +82,23 @@ def build(
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
                 tasks.append(task)
-        for result in render_all(tasks, jobs, scheduler):
-            source = result.task.source
-            if result.rendered is None:
-                on_result(BriefResult(source, Status.FAILED, errors=result.errors))
-                continue
-            try:
-                edition = result.task.edition
-                entry = publish(result.rendered, folder(edition), out_dir, project, keys[source, edition])
-            except BriefgenError as exc:
-                on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
-                continue
-            entries.append(entry)
-            on_result(BriefResult(source, Status.BUILT, entry))
+        try:
+            for result in render_all(tasks, jobs, scheduler):
+                source = result.task.source
+                if result.rendered is None:
+                    on_result(BriefResult(source, Status.FAILED, errors=result.errors))
+                    continue
+                try:
+                    edition = result.task.edition
+                    entry = publish(result.rendered, folder(edition), out_dir, project, keys[source, edition])
+                except BriefgenError as exc:
+                    on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
+                    continue
+                entries.append(entry)
+                on_result(BriefResult(source, Status.BUILT, entry))
+        except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
+            write_manifest(out_dir, entries, project)
+            raise
         return write_manifest(out_dir, entries, project)
 
 

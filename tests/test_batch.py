@@ -5,7 +5,9 @@ Every build runs through the command line in a temporary project.
 """
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +241,34 @@ def test_a_process_rendering_many_sets_aside_what_lasts_without_changing_a_byte(
     assert report["frozen"] > 10_000  # modules, fonts, templates: tens of thousands of objects
     first, second = report["pdfs"]
     assert first == second
+
+
+def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a build: exit 130, no traceback, no temporary files, and a manifest of the
+    briefs already written, which the next build then skips."""
+    root = make_project(tmp_path / "project", {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 7)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", "1"],
+        cwd=root,
+        env=child_env(PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, which a terminal's Ctrl-C signals as a whole
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("built"), first
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, stderr = proc.communicate(timeout=300)
+    interrupted = subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr)
+    assert_no_traceback(interrupted)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "briefgen: interrupted"
+    kept = manifest_ids(root / "build")
+    assert kept[:1] == ["b1"] and len(kept) < 6
+    assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == kept
+    assert [path.name for path in (root / "build").iterdir() if path.name.startswith(".")] == []
+
+    again = run_briefgen("build", "--format", "pdf", "--jobs", "1", "--quiet", cwd=root)
+    assert summary(again) == (6 - len(kept), len(kept), 0, "build/manifest.json")
