@@ -186,22 +186,10 @@ def remove_project(root: Path, keep: bool) -> None:
 
 
 def print_html(source: Path, project_root: Path, edition: str | None = None) -> str:
-    """The HTML briefgen hands WeasyPrint for the PDF (Medium.PRINT), built as pipeline.render_brief builds it."""
-    from briefgen.analyse import analyse
-    from briefgen.labels import load_labels
-    from briefgen.pipeline import Project, read_assessment
-    from briefgen.render_html import Medium, Presentation, make_environment, render_html
-    from briefgen.theming import template_search_path
+    """The HTML briefgen hands WeasyPrint for the PDF, with its styles inline (briefgen.pipeline.print_html)."""
+    from briefgen import pipeline
 
-    project = Project.open(project_root)
-    validated = read_assessment(source, project)
-    analysis = analyse(validated, edition)
-    brief = validated.assessment.brief
-    theme = project.theme or brief.theme or project.config.theme
-    search_path = tuple(template_search_path(project.root, theme))
-    env = make_environment(search_path, project.root.resolve())
-    labels = load_labels(search_path, brief.language or project.config.language)
-    return render_html(analysis, env, Medium.PRINT, Presentation(project.config, theme, labels))
+    return pipeline.print_html(source, pipeline.Project.open(project_root), edition)
 
 
 def sha256(path: Path) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from briefgen.analyse import analyse
+from briefgen.analyse import Analysis, analyse
 from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.formats import Format
@@ -111,11 +111,8 @@ def render_brief(
     path: Path, project: Project, formats: Collection[Format] = tuple(Format), edition: str | None = None
 ) -> RenderedBrief:
     """Render one source to every requested format, in memory: the full brief, or one edition of it."""
-    project.check_edition(edition)
-    validated = read_assessment(path, project)
-    analysis = analyse(validated, edition)
+    validated, analysis, env, presentation = _prepared(path, project, edition)
     brief = validated.assessment.brief
-    env, presentation = _presentation(project, brief.theme, brief.language)
     outputs: dict[Format, bytes] = {}
     pages = None
     files_read: list[Path] = []
@@ -143,6 +140,23 @@ def render_brief(
     return RenderedBrief(
         validated.brief_id, edition, path, outputs, pages, summary, validated.warnings, tuple(dict.fromkeys(files_read))
     )
+
+
+def print_html(path: Path, project: Project, edition: str | None = None) -> str:
+    """The HTML a brief's PDF is laid out from, with its styles inline: what the `weasyprint` command
+    would be given to print the brief as render_brief does."""
+    _, analysis, env, presentation = _prepared(path, project, edition)
+    return render_html(analysis, env, Medium.PRINT, presentation)
+
+
+def _prepared(
+    path: Path, project: Project, edition: str | None
+) -> tuple[ValidatedAssessment, Analysis, jinja2.Environment, Presentation]:
+    """Load, validate and analyse one source, and choose the templates and words it renders with."""
+    project.check_edition(edition)
+    validated = read_assessment(path, project)
+    brief = validated.assessment.brief
+    return validated, analyse(validated, edition), *_presentation(project, brief.theme, brief.language)
 
 
 def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:

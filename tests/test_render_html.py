@@ -209,11 +209,8 @@ def test_a_projects_own_fonts_get_the_figures_of_their_role_in_print(tmp_path: P
     its headings face lining tabular ones, as the bundled faces do."""
     import shutil
 
-    from briefgen.analyse import analyse
-    from briefgen.labels import load_labels
-    from briefgen.pipeline import Project, read_assessment
-    from briefgen.render_html import Medium, Presentation, make_environment, render_html
-    from briefgen.theming import builtin_templates_dir, template_search_path
+    from briefgen.pipeline import Project, print_html
+    from briefgen.theming import builtin_templates_dir
 
     root = make_project(tmp_path / "p")
     (root / "fonts").mkdir()
@@ -224,12 +221,8 @@ def test_a_projects_own_fonts_get_the_figures_of_their_role_in_print(tmp_path: P
         "  headings: {family: House Sans, regular: fonts/heads.ttf}\n",
         encoding="utf-8",
     )
-    project = Project.open(root)
-    analysis = analyse(read_assessment(root / "sources" / f"{SAMPLE_ID}.yaml", project), None)
-    search_path = tuple(template_search_path(root, "brief"))
-    env = make_environment(search_path, root.resolve())
-    presentation = Presentation(project.config, "brief", load_labels(search_path, "en"))
-    faces = re.findall(r"@font-face \{[^}]*\}", render_html(analysis, env, Medium.PRINT, presentation))
+    html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
+    faces = re.findall(r"@font-face \{[^}]*\}", html)
     body = [face for face in faces if '"House Serif"' in face]
     heads = [face for face in faces if '"House Sans"' in face]
     assert len(body) == 3 and len(heads) == 3  # regular, italic, bold of each
