@@ -231,11 +231,11 @@ def _data_uri(path: Path) -> Markup:
     return Markup(f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}")
 
 
-def _stylesheet(env: jinja2.Environment, name: str) -> Markup:
+def _stylesheet(env: jinja2.Environment, name: str) -> str:
     """The text of a stylesheet found on the template search path."""
     assert env.loader is not None
     source, _, _ = env.loader.get_source(env, name)
-    return Markup(source)
+    return source
 
 
 def _style_element(css: str, media: str | None) -> Markup:
