@@ -8,6 +8,7 @@ nor connecting to private, loopback or link-local addresses. Anything else
 fails the brief with an error naming the URL.
 """
 
+import atexit
 import contextlib
 import functools
 import ipaddress
@@ -202,8 +203,15 @@ def warm_up() -> None:
 
 @functools.cache
 def _font_config() -> FontConfiguration:
-    """One font configuration per process: a new one per render leaks memory in long-lived workers."""
-    return FontConfiguration()
+    """One font configuration per process: a new one per render leaks memory in long-lived workers.
+
+    WeasyPrint copies the fonts of @font-face rules into a temporary folder (about 3 MB for the bundled
+    faces) and removes it when the configuration is garbage-collected, which one kept for the life of the
+    process never is: its own clean-up runs at exit instead.
+    """
+    config = FontConfiguration()
+    atexit.register(config.__del__)
+    return config
 
 
 class _ErrorCollector(logging.Handler):

@@ -53,11 +53,12 @@ def batch_project(root: Path, with_broken: bool = False) -> Path:
     return make_project(root, sources)
 
 
-def start_briefgen(*args: object, cwd: Path) -> subprocess.Popen[str]:
+def start_briefgen(*args: object, cwd: Path, tmpdir: Path | None = None) -> subprocess.Popen[str]:
+    """Start `python -m briefgen ARGS`; with tmpdir, its temporary files (and its workers') go there."""
     return subprocess.Popen(
         [sys.executable, "-m", "briefgen", *(str(arg) for arg in args)],
         cwd=cwd,
-        env=child_env(),
+        env=child_env(**({"TMPDIR": str(tmpdir)} if tmpdir else {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -108,10 +109,12 @@ def unreachable_scheduler_build(tmp_path_factory: pytest.TempPathFactory):
 def worker_builds(tmp_path_factory: pytest.TempPathFactory):
     """The three briefs and a broken one built to PDF and HTML with two workers and with one, at the same time."""
     root = batch_project(tmp_path_factory.mktemp("workers") / "project", with_broken=True)
-    started = {
-        "parallel": start_briefgen("build", "--jobs", "2", "--out", "parallel", cwd=root),
-        "serial": start_briefgen("build", "--jobs", "1", "--out", "serial", cwd=root),
-    }
+    started = {}
+    for out, jobs in (("parallel", 2), ("serial", 1)):
+        (root.parent / f"tmp-{out}").mkdir()
+        started[out] = start_briefgen(
+            "build", "--jobs", jobs, "--out", out, cwd=root, tmpdir=root.parent / f"tmp-{out}"
+        )
     return root, {out: finish(proc) for out, proc in started.items()}
 
 
@@ -133,6 +136,14 @@ def test_two_workers_give_the_bytes_of_one_process(worker_builds) -> None:
         assert f"{label}:" in text
         assert all(f"{other}:" not in text for other in BRIEFS.values() if other != label)
         assert len(PdfReader(path).pages) >= 1
+
+
+@pytest.mark.parametrize("out", ["parallel", "serial"])
+def test_no_temporary_files_are_left_behind(worker_builds, out: str) -> None:
+    """WeasyPrint copies the fonts of @font-face rules into a temporary folder per process (3 MB for ours);
+    a build must remove its own and its workers' when they end."""
+    root, _ = worker_builds
+    assert sorted(path.name for path in (root.parent / f"tmp-{out}").iterdir()) == []
 
 
 @pytest.mark.parametrize("out", ["parallel", "serial"])
