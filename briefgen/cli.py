@@ -70,17 +70,21 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
     if Format.PDF in args.formats and subsetter_missing():
         print(SUBSETTER_WARNING, file=sys.stderr)
     with BuildReporter(len(sources), args.quiet) as reporter:
-        manifest = build(
-            sources,
-            project,
-            args.out,
-            args.formats,
-            reporter,
-            editions=args.editions or [None],
-            jobs=args.jobs or default_jobs(),
-            scheduler=args.scheduler,
-            force=args.force,
-        )
+        try:
+            manifest = build(
+                sources,
+                project,
+                args.out,
+                args.formats,
+                reporter,
+                editions=args.editions or [None],
+                jobs=args.jobs or default_jobs(),
+                scheduler=args.scheduler,
+                force=args.force,
+            )
+        except BriefgenError as exc:  # the catalogue page, say, after every brief failed on the same template
+            reporter.diagnostics(exc.diagnostics)
+            return EXIT_FAILED
     reporter.summary(manifest)
     return EXIT_FAILED if reporter.counts[Status.FAILED] else EXIT_OK
 
@@ -113,7 +117,7 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
 
     sources = _sources(args.paths, project)
     recipients = load_recipients(_existing(args.recipients), project)
-    manifest = distribute(sources, recipients, project, args.out, args.jobs or default_jobs())
+    manifest = distribute(sources, recipients, project, args.out, args.jobs or default_jobs(), _report_one)
     copies = len(sources) * len(recipients)
     print(f"{copies} copies for {len(recipients)} recipients; manifest in {display_path(manifest)}")
     return EXIT_OK
@@ -321,4 +325,8 @@ def _existing(path: Path) -> Path:
 
 def _report(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in diagnostics:
-        print(diagnostic, file=sys.stderr)
+        _report_one(diagnostic)
+
+
+def _report_one(diagnostic: Diagnostic) -> None:
+    print(diagnostic, file=sys.stderr)

@@ -25,6 +25,7 @@ class BuildReporter:
         self.counts = dict.fromkeys(Status, 0)
         self.pages = 0
         self.warnings = 0
+        self.shown: set[str] = set()  # diagnostics already printed: a broken theme or template fails every brief
         self.started = time.monotonic()
         self.progress = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -48,8 +49,9 @@ class BuildReporter:
         self.counts[result.status] += 1
         self.progress.advance(self.task)
         if result.status is Status.FAILED:
-            self._diagnostics(result.errors)
-            self.err.print(f"failed  {display_path(result.source)}", markup=False)
+            repeated = not self.diagnostics(result.errors)
+            note = " (the same error as above)" if repeated else ""
+            self.err.print(f"failed  {display_path(result.source)}{note}", markup=False)
             return
         entry = result.entry or {}
         warnings = entry.get("warnings", [])
@@ -77,6 +79,10 @@ class BuildReporter:
             self.out.print(table)
         self.out.print(f"{counts}; manifest in {display_path(manifest)}", markup=False)
 
-    def _diagnostics(self, diagnostics: tuple[Diagnostic, ...]) -> None:
-        for diagnostic in diagnostics:
-            self.err.print(str(diagnostic), markup=False)
+    def diagnostics(self, diagnostics: tuple[Diagnostic, ...]) -> int:
+        """Print the diagnostics not printed before in this build; return how many were new."""
+        new = [str(diagnostic) for diagnostic in diagnostics if str(diagnostic) not in self.shown]
+        for text in dict.fromkeys(new):
+            self.err.print(text, markup=False)
+        self.shown.update(new)
+        return len(new)

@@ -185,9 +185,18 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
 
 
 def distribute(
-    sources: Sequence[Path], recipients: Sequence[Recipient], project: Project, out_dir: Path, jobs: int = 1
+    sources: Sequence[Path],
+    recipients: Sequence[Recipient],
+    project: Project,
+    out_dir: Path,
+    jobs: int = 1,
+    on_warning: Callable[[Diagnostic], None] = lambda warning: None,
 ) -> Path:
-    """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path."""
+    """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
+
+    on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
+    once even when several editions raise it.
+    """
     import pikepdf
 
     from briefgen.batch import RenderTask, render_all
@@ -196,11 +205,15 @@ def distribute(
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
     bases: dict[tuple[str, str | None], bytes] = {}
     problems: list[Diagnostic] = []
+    warnings: dict[str, Diagnostic] = {}
     for result in render_all(tasks, jobs):
         if result.rendered is None:
             problems.extend(result.errors)
         else:
             bases[result.rendered.brief_id, result.task.edition] = result.rendered.outputs[Format.PDF]
+            warnings.update((str(warning), warning) for warning in result.rendered.warnings)
+    for warning in warnings.values():
+        on_warning(warning)
     if problems:
         raise BriefgenError(problems)
     brief_ids = sorted({brief_id for brief_id, _ in bases})

@@ -13,7 +13,7 @@ import jinja2
 
 from briefgen.analyse import Analysis, analyse
 from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import Format
 from briefgen.labels import load_labels
 from briefgen.load import load_source
@@ -25,7 +25,14 @@ from briefgen.render_html import (
     render_html,
     render_stamp_sheet,
 )
-from briefgen.theming import PACKAGE_DIR, available_themes, builtin_templates_dir, template_search_path
+from briefgen.theming import (
+    PACKAGE_DIR,
+    available_themes,
+    builtin_templates_dir,
+    page_budget,
+    search_path_of,
+    theme_chain,
+)
 from briefgen.validate import ValidatedAssessment, validate
 
 
@@ -137,9 +144,23 @@ def render_brief(
     summary = BriefSummary(
         brief.title, brief.series, brief.published.isoformat(), presentation.language, validated.assessment.bottom_line
     )
+    warnings = (*validated.warnings, *_over_budget(path, pages, presentation))
     return RenderedBrief(
-        validated.brief_id, edition, path, outputs, pages, summary, validated.warnings, tuple(dict.fromkeys(files_read))
+        validated.brief_id, edition, path, outputs, pages, summary, warnings, tuple(dict.fromkeys(files_read))
     )
+
+
+def _over_budget(path: Path, pages: int | None, presentation: Presentation) -> list[Diagnostic]:
+    """A warning when the PDF runs to more pages than its theme allows (theme.yaml's `pages`)."""
+    budget = presentation.page_budget
+    if pages is None or budget is None or pages <= budget:
+        return []
+    allowed = "1 page" if budget == 1 else f"{budget} pages"
+    message = (
+        f"the PDF runs to {pages} pages, over the {allowed} the theme '{presentation.theme}' is meant for; "
+        "shorten the brief or choose a longer theme"
+    )
+    return [Diagnostic(display_path(path), message, severity=Severity.WARNING)]
 
 
 def print_html(path: Path, project: Project, edition: str | None = None) -> str:
@@ -192,6 +213,8 @@ def _presentation(
 ) -> tuple[jinja2.Environment, Presentation]:
     """The templates and words to render with: the command line's theme, else the brief's, else the config's."""
     chosen = project.theme or theme or project.config.theme
-    search_path = tuple(template_search_path(project.root, chosen))
+    chain = theme_chain(project.root, chosen)
+    search_path = tuple(search_path_of(project.root, chain))
     labels = load_labels(search_path, language or project.config.language)
-    return make_environment(search_path, project.root.resolve()), Presentation(project.config, chosen, labels)
+    presentation = Presentation(project.config, chosen, labels, page_budget(chain))
+    return make_environment(search_path, project.root.resolve()), presentation

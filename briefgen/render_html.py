@@ -66,6 +66,7 @@ class Presentation:
     config: ProjectConfig
     theme: str
     labels: Labels
+    page_budget: int | None = None  # the most pages the theme is meant for (theme.yaml's `pages`)
 
     @property
     def language(self) -> str:

@@ -2,13 +2,16 @@
 
 Templates are looked up, first match winning, in: the project's ``templates/``,
 the selected theme, the themes it extends, and briefgen's common built-ins.
-A theme is a folder ``themes/NAME/`` holding a ``theme.yaml`` (a description
-and optionally the theme it extends) and the templates it changes. Themes are
+A theme is a folder ``themes/NAME/`` holding a ``theme.yaml`` (a description,
+and optionally the theme it extends and the most pages a brief in it should
+run to) and the templates it changes. Themes are
 found in the project's ``templates/themes/`` first, then among the built-ins.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import Field, PositiveInt
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.load import load_source
@@ -24,6 +27,9 @@ NOT_TEMPLATES = ("common/", "themes/", "scaffold/")
 class ThemeFile(Model):
     description: Text
     extends: Identifier | None = None
+    pages: PositiveInt | None = Field(
+        None, description="The most pages a brief in this theme should run to; a longer one gets a warning."
+    )
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Theme:
     folder: Path
     description: str
     extends: str | None
+    pages: int | None
 
 
 def builtin_templates_dir() -> Path:
@@ -52,7 +59,7 @@ def available_themes(project_root: Path) -> dict[str, Theme]:
             name = theme_file.parent.name
             if name not in found:
                 spec = validate_model(load_source(theme_file), ThemeFile)
-                found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends)
+                found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends, spec.pages)
     return found
 
 
@@ -75,11 +82,22 @@ def theme_chain(project_root: Path, name: str) -> list[Theme]:
     return chain
 
 
+def page_budget(chain: list[Theme]) -> int | None:
+    """The most pages a brief should run to in the first theme of the chain: its own limit, else the
+    nearest one it inherits."""
+    return next((theme.pages for theme in chain if theme.pages is not None), None)
+
+
 def template_search_path(project_root: Path, theme: str) -> list[Path]:
     """Where templates are looked up, first match winning."""
+    return search_path_of(project_root, theme_chain(project_root, theme))
+
+
+def search_path_of(project_root: Path, chain: list[Theme]) -> list[Path]:
+    """Where templates are looked up for a theme chain (theme_chain), first match winning."""
     candidates = [
         project_templates_dir(project_root),
-        *(theme.folder for theme in theme_chain(project_root, theme)),
+        *(theme.folder for theme in chain),
         builtin_templates_dir() / "common",
     ]
     unique: list[Path] = []

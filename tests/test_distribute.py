@@ -360,3 +360,22 @@ def test_a_yaml_recipient_without_an_email_is_located(tmp_path: Path) -> None:
     found = errors(refused(root, "r.yaml", text))
     assert len(found) == 1, found
     assert re.match(rf"r\.yaml:{line}:\d+: error: .*'email'", found[0]), found
+
+
+def test_a_brief_longer_than_its_theme_allows_is_warned_about_once(tmp_path: Path) -> None:
+    """Warnings of the briefs rendered reach the command line, once though two editions raise them."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    (root / "templates" / "themes" / "house").mkdir(parents=True)
+    (root / "templates" / "themes" / "house" / "theme.yaml").write_text(
+        "description: Two pages at most\nextends: brief\npages: 2\n", encoding="utf-8"
+    )
+    (root / "briefgen.yaml").write_text("theme: house\n", encoding="utf-8")
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS[:2]), encoding="utf-8")  # public and restricted
+    proc = run_briefgen("distribute", "--recipients", "r.csv", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1, proc.stderr
+    assert warnings[0].startswith("sources/alpha.yaml: warning: the PDF runs to ")
+    assert "over the 2 pages the theme 'house' is meant for" in warnings[0]
+    assert len(pdf_pages_text(root / "dist" / "alpha" / "john-smith.pdf")) > 2

@@ -1,12 +1,13 @@
 """Themes and the template search path: project, theme, parent themes, built-ins, first match wins."""
 
+import json
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_ID, assert_no_traceback, make_project, pdf_pages_text, run_briefgen
+from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, make_project, pdf_pages_text, run_briefgen
 
 from briefgen.errors import BriefgenError
-from briefgen.theming import available_themes, builtin_templates_dir, template_search_path
+from briefgen.theming import available_themes, builtin_templates_dir, page_budget, template_search_path, theme_chain
 
 
 def html_of(root: Path, *args: str) -> str:
@@ -73,6 +74,52 @@ def test_a_brief_picks_its_theme_in_its_source(tmp_path: Path) -> None:
     proc = run_briefgen("build", "--format", "pdf", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert len(pdf_pages_text(root / "build" / f"{SAMPLE_ID}.pdf")) == 1
+    assert "warning" not in proc.stderr  # the memo is meant for one page, and this one fits
+
+
+def test_a_brief_longer_than_its_theme_allows_gets_a_warning(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/house/theme.yaml", "description: Two pages at most\nextends: brief\npages: 2\n")
+    proc = run_briefgen("build", "--format", "pdf", "--theme", "house", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr  # a warning: the brief is still built
+    pages = len(pdf_pages_text(root / "build" / f"{SAMPLE_ID}.pdf"))
+    assert pages > 2
+    warning = (
+        f"sources/{SAMPLE_ID}.yaml: warning: the PDF runs to {pages} pages, over the 2 pages the theme 'house' "
+        "is meant for; shorten the brief or choose a longer theme"
+    )
+    assert warning in proc.stderr
+    manifest = json.loads((root / "build" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["briefs"][0]["warnings"] == [warning]
+
+
+def test_a_theme_inherits_its_page_budget_unless_it_sets_one(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/short/theme.yaml", "description: A memo of ours\nextends: memo\n")
+    write(root, "themes/longer/theme.yaml", "description: A longer memo\nextends: memo\npages: 3\n")
+    assert page_budget(theme_chain(root, "memo")) == 1
+    assert page_budget(theme_chain(root, "short")) == 1
+    assert page_budget(theme_chain(root, "longer")) == 3
+    assert page_budget(theme_chain(root, "brief")) is None
+
+
+def test_a_broken_theme_is_reported_once_for_every_brief_it_stops(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {f"{SAMPLE_ID}.yaml": SAMPLE_TEXT, "second.yaml": SAMPLE_TEXT})
+    write(root, "themes/house/theme.yaml", "description: House\nextends: brief\npages: 0\n")
+    proc = run_briefgen("build", "--theme", "house", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    error = "templates/themes/house/theme.yaml:3:8: error: input should be greater than 0"
+    assert proc.stderr.count(error) == 1, proc.stderr
+    failed = sorted(line for line in proc.stderr.splitlines() if line.startswith("failed  "))
+    # whichever brief failed first shows the error; the other points back to it
+    assert [line.removesuffix(" (the same error as above)") for line in failed] == [
+        f"failed  sources/{SAMPLE_ID}.yaml",
+        "failed  sources/second.yaml",
+    ]
+    assert sum(line.endswith("(the same error as above)") for line in failed) == 1
+    assert not (root / "build" / f"{SAMPLE_ID}.pdf").exists()
 
 
 def test_an_unknown_theme_in_a_source_is_located(tmp_path: Path) -> None:
