@@ -119,7 +119,8 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     recipients = load_recipients(_existing(args.recipients), project)
     manifest = distribute(sources, recipients, project, args.out, args.jobs or default_jobs(), _report_one)
     copies = len(sources) * len(recipients)
-    print(f"{copies} copies for {len(recipients)} recipients; manifest in {display_path(manifest)}")
+    copies_for = f"{copies} {'copy' if copies == 1 else 'copies'} for {len(recipients)} recipient"
+    print(f"{copies_for}{'' if len(recipients) == 1 else 's'}; manifest in {display_path(manifest)}")
     return EXIT_OK
 
 

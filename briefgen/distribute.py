@@ -26,7 +26,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.load import SourceDocument, load_source
-from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text
+from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text, closest
 from briefgen.pipeline import Format, Project, print_stamps
 from briefgen.publish import exclusive, write_atomically
 from briefgen.validate import located
@@ -34,6 +34,9 @@ from briefgen.validate import located
 MANIFEST_NAME = "manifest.json"
 STAMP_NAME = "/BriefgenStamp"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+COLUMNS = ("name", "organisation", "email", "edition")
+REQUIRED_COLUMNS = ("name", "organisation", "email")
+COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
 
 
 class RecipientRow(Model):
@@ -117,11 +120,20 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BriefgenError([Diagnostic(shown, f"cannot read recipients: {exc}")]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = {"name", "organisation", "email"} - set(reader.fieldnames or ())
-    if missing:
-        message = f"the header row lacks: {', '.join(sorted(missing))} (columns: name, organisation, email, edition)"
-        raise BriefgenError([Diagnostic(shown, message, 1)])
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    reader.fieldnames = header = [_column(name) for name in reader.fieldnames or ()]
+    columns = ", ".join(COLUMNS)
+    header_problems, misspelt = [], set()
+    for name in header:
+        if name and name not in COLUMNS:  # a spreadsheet's trailing empty column is no column
+            meant = closest(name, COLUMNS)
+            misspelt.add(meant)
+            hint = f"; did you mean '{meant}'?" if meant else f"; the columns are: {columns}"
+            header_problems.append(f"unknown column '{name}'{hint}")
+    if missing := [name for name in REQUIRED_COLUMNS if name not in header and name not in misspelt]:
+        header_problems.append(f"the header row lacks: {', '.join(missing)} (columns: {columns})")
+    if header_problems:
+        raise BriefgenError([Diagnostic(shown, message, 1) for message in header_problems])
     rows, problems = [], []
     for row in reader:
         line = reader.line_num
@@ -136,12 +148,26 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     return rows, problems
 
 
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Commas, or the semicolons or tabs of a spreadsheet's export, as the header line shows."""
+    try:
+        return csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
+    except csv.Error:  # one column, or no header: let the header check say what is missing
+        return csv.excel
+
+
+def _column(heading: str | None) -> str:
+    """A header cell as a column name: spreadsheets write 'Email ' or 'Organization' as readily."""
+    name = (heading or "").strip().lower()
+    return COLUMN_ALIASES.get(name, name)
+
+
 def _row_message(error: Any) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "row"
     if error["type"] == "missing":
         return f"{field}: missing"
     if error["type"] == "extra_forbidden":
-        return f"{field}: not a column briefgen knows (columns: name, organisation, email, edition)"
+        return f"{field}: not a column briefgen knows (columns: {', '.join(COLUMNS)})"
     if error["type"] == "string_pattern_mismatch" and field == "email":
         return "email: not an email address"
     return f"{field}: {str(error['msg'])[0].lower()}{str(error['msg'])[1:]}"

@@ -37,10 +37,16 @@ def _no_bidi_controls(text: str) -> str:
     return text
 
 
+def closest(value: str, candidates: Iterable[str]) -> str | None:
+    """The candidate a misspelt name most likely meant, if any is close."""
+    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def suggestion(value: str, candidates: Iterable[str]) -> str:
     """A '; did you mean ...?' hint for a misspelt name, or nothing."""
-    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    meant = closest(value, candidates)
+    return f"; did you mean '{meant}'?" if meant else ""
 
 
 def _declared(kind: str) -> AfterValidator:

@@ -314,6 +314,46 @@ def test_a_csv_without_a_required_column_is_reported_at_the_header(tmp_path: Pat
     assert found[0].startswith("r.csv:1: error: ") and "email" in found[0], found
 
 
+HEADER_CASES = {
+    # name: (the header row, the one error expected at line 1)
+    "misspelt": ("name,organisation,emial", "unknown column 'emial'; did you mean 'email'?"),
+    "unknown": (
+        "name,organisation,email,phone",
+        "unknown column 'phone'; the columns are: name, organisation, email, edition",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HEADER_CASES)
+def test_an_unknown_csv_column_is_reported_once_at_the_header(tmp_path: Path, case: str) -> None:
+    header, expected = HEADER_CASES[case]
+    root = make_project(tmp_path / "project", SOURCES)
+    rows = "".join(f"Reader {n},Institute,reader{n}@example.org,x\n" for n in range(3))  # every row fills it
+    assert errors(refused(root, "r.csv", f"{header}\n{rows}")) == [f"r.csv:1: error: {expected}"]
+
+
+def test_a_spreadsheets_csv_export_is_read_as_written(tmp_path: Path) -> None:
+    """Semicolons or tabs between fields, headings in any case, 'Organization' and 'E-mail', a trailing
+    empty column: the same recipients as the plain CSV."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    plain = recipients_csv(RECIPIENTS)
+    exports = {
+        "semicolons.csv": plain.replace(",", ";").replace(
+            "name;organisation;email;edition", "Name;Organization;E-mail;Edition"
+        ),
+        "tabs.tsv": plain.replace(",", "\t").replace("email", " EMAIL "),
+        "trailing.csv": "".join(f"{line},\r\n" for line in plain.splitlines()),
+    }
+    expected = load_recipients(write_file(root / "plain.csv", plain), Project.open(root))
+    for name, text in exports.items():
+        assert load_recipients(write_file(root / name, text), Project.open(root)) == expected, name
+
+
+def write_file(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
 def test_every_bad_csv_row_is_reported_at_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
     rows = [*GOOD] + [rows[-1] for rows, _, _ in CSV_CASES.values()]  # the four bad rows, on lines 4 to 7
