@@ -155,8 +155,10 @@ def templates_list_command(args: argparse.Namespace, project: "Project") -> int:
         print(f"  {search_path.index(folders[0]) + 1}. {name}{hidden}")
     print("themes:")
     for name, found in sorted(available_themes(project.root).items()):
-        extends = f" (extends {found.extends})" if found.extends else ""
-        print(f"  {name}{extends}: {found.description}")
+        notes = [f"extends {found.extends}"] if found.extends else []
+        notes += [f"at most {found.pages} page{'' if found.pages == 1 else 's'}"] if found.pages else []
+        aside = f" ({'; '.join(notes)})" if notes else ""
+        print(f"  {name}{aside}: {found.description}")
     return EXIT_OK
 
 

@@ -102,6 +102,10 @@ def test_a_theme_inherits_its_page_budget_unless_it_sets_one(tmp_path: Path) -> 
     assert page_budget(theme_chain(root, "short")) == 1
     assert page_budget(theme_chain(root, "longer")) == 3
     assert page_budget(theme_chain(root, "brief")) is None
+    listing = run_briefgen("templates", "list", cwd=root).stdout
+    assert "  memo (extends brief; at most 1 page): " in listing
+    assert "  longer (extends memo; at most 3 pages): " in listing
+    assert "  short (extends memo): " in listing  # inherited, so not its own to show
 
 
 def test_a_broken_theme_is_reported_once_for_every_brief_it_stops(tmp_path: Path) -> None:
