@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run briefgen; return the process exit code."""
     args = _parser().parse_args(argv)
     try:
-        if args.command in (init_command,):
+        if args.command in (init_command, trace_command):
             return int(args.command(args, None))
         from briefgen.pipeline import Project
 
@@ -122,6 +122,23 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     copies_for = f"{copies} {'copy' if copies == 1 else 'copies'} for {len(recipients)} recipient"
     print(f"{copies_for}{'' if len(recipients) == 1 else 's'}; manifest in {display_path(manifest)}")
     return EXIT_OK
+
+
+def trace_command(args: argparse.Namespace, project: None) -> int:
+    from briefgen.trace import trace_file, trace_id
+
+    if not args.pdfs and not args.ids:
+        raise BriefgenError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
+    lookups = [(f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest)) for pdf in args.pdfs]
+    lookups += [("", lambda copy_id=copy_id: trace_id(copy_id, args.manifest)) for copy_id in args.ids]
+    failed = False
+    for prefix, lookup in lookups:  # each on its own: one unreadable file does not hide the others
+        try:
+            print(f"{prefix}{lookup()}")
+        except BriefgenError as exc:
+            _report(exc.diagnostics)
+            failed = True
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def init_command(args: argparse.Namespace, project: None) -> int:
@@ -243,6 +260,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_jobs_option(distribute)
     _add_theme_option(distribute)
     distribute.set_defaults(command=distribute_command)
+
+    trace = commands.add_parser("trace", help="tell whom a personalised copy was made for, from the PDF or its id")
+    trace.add_argument("pdfs", nargs="*", type=Path, metavar="PDF", help="copies made by 'briefgen distribute'")
+    trace.add_argument(
+        "--id", dest="ids", action="append", default=[], metavar="COPY_ID", help="a copy id printed on a copy's pages"
+    )
+    trace.add_argument(
+        "--manifest",
+        type=Path,
+        default=Path("dist") / "manifest.json",
+        metavar="FILE",
+        help="the distribution's manifest (default: dist/manifest.json)",
+    )
+    trace.set_defaults(command=trace_command)
 
     init = commands.add_parser("init", help="create a new project that builds at once")
     init.add_argument("folder", type=Path, metavar="DIR", help="the folder to create the project in")

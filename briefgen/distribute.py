@@ -29,6 +29,7 @@ from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text, closest
 from briefgen.pipeline import Format, Project, print_stamps
 from briefgen.publish import exclusive, write_atomically
+from briefgen.trace import COPY_ID_KEY
 from briefgen.validate import located
 
 MANIFEST_NAME = "manifest.json"
@@ -259,7 +260,7 @@ def distribute(
         for base_key, base_copies in copies_of.items():
             with _Stamper(bases[base_key]) as stamper:
                 for copy in base_copies:
-                    data = stamper.stamped(stamp_pages[copy])
+                    data = stamper.stamped(stamp_pages[copy], copy.copy_id)
                     target = out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
                     write_atomically(target, data)
                     rows[copy] = _manifest_row(copy, target.relative_to(out_dir).as_posix(), data)
@@ -307,8 +308,9 @@ class _Stamper:
     def __exit__(self, *_: object) -> None:
         self.pdf.close()
 
-    def stamped(self, stamp_page: Any) -> bytes:
-        """The base with the stamp laid over every page, under a fixed resource name so bytes repeat."""
+    def stamped(self, stamp_page: Any, copy_id: str) -> bytes:
+        """The base with the stamp laid over every page, under a fixed resource name so bytes repeat, and
+        the copy id in its metadata too, where it outlasts a stamp cropped off the pages."""
         import pikepdf
 
         form = self.pdf.copy_foreign(stamp_page.as_form_xobject())
@@ -324,6 +326,7 @@ class _Stamper:
             stamp = pikepdf.Stream(self.pdf, b"\nQ\n/Artifact BMC\nq\n" + placement + b"\nQ\nEMC\n")
             base_contents = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
             page.obj.Contents = pikepdf.Array([self.save_state, *base_contents, stamp])
+        self.pdf.docinfo[pikepdf.Name(COPY_ID_KEY)] = copy_id
         out = io.BytesIO()
         self.pdf.save(out, deterministic_id=True)
         for page, (resources, contents) in zip(self.pdf.pages, self.originals, strict=True):

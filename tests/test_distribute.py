@@ -27,7 +27,7 @@ from helpers import (
     replace_once,
     run_briefgen,
 )
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from briefgen.distribute import distribute, load_recipients
 from briefgen.pipeline import Project
@@ -127,6 +127,48 @@ def test_the_manifest_describes_each_copy(dist: Path, copies: list[dict]) -> Non
         assert re.fullmatch(r"[0-9A-Za-z]{6,}", copy["copy_id"]), copy["copy_id"]
     ids = [copy["copy_id"] for copy in copies]
     assert len(set(ids)) == len(ids), f"copy ids repeat: {ids}"
+
+
+def test_a_copy_is_traced_to_its_recipient_from_the_file_or_its_id(dist: Path, copies: list[dict]) -> None:
+    root = dist.parent
+    for copy in copies:
+        assert PdfReader(dist / copy["path"]).metadata["/BriefgenCopyId"] == copy["copy_id"]
+        recipient = copy["recipient"]
+        record = (
+            f"copy {copy['copy_id']} of {copy['brief']} ({copy['edition']} edition), prepared for "
+            f"{recipient['name']}, {recipient['organisation']} <{recipient['email']}>"
+        )
+        by_file = run_briefgen("trace", "--manifest", "dist/manifest.json", f"dist/{copy['path']}", cwd=root)
+        assert by_file.returncode == 0, by_file.stderr
+        assert by_file.stdout == f"dist/{copy['path']}: {record}; the file is the copy as sent\n"
+        by_id = run_briefgen("trace", "--id", copy["copy_id"].lower(), cwd=root)  # dist/manifest.json by default
+        assert by_id.returncode == 0, by_id.stderr
+        assert by_id.stdout == f"{record}\n"
+
+
+def test_tracing_tells_a_changed_copy_and_reports_every_file_it_cannot_trace(
+    dist: Path, copies: list[dict], tmp_path: Path
+) -> None:
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes((dist / copies[0]["path"]).read_bytes() + b"\n% edited\n")
+    writer = PdfWriter(clone_from=dist / copies[0]["path"])
+    writer.metadata = None
+    stripped = tmp_path / "stripped.pdf"
+    writer.write(stripped)
+    (tmp_path / "notes.txt").write_text("not a PDF", encoding="utf-8")
+    manifest = dist / "manifest.json"
+    proc = run_briefgen("trace", "--manifest", manifest, "changed.pdf", "stripped.pdf", "notes.txt", cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"changed.pdf: copy {copies[0]['copy_id']} of ")
+    assert proc.stdout.endswith("; the file was changed after it was sent\n")
+    assert proc.stderr.splitlines() == [
+        "stripped.pdf: error: no briefgen copy id in this PDF's metadata; give the id printed on its pages with --id",
+        "notes.txt: error: not a PDF that can be read",
+    ]
+    unknown = run_briefgen("trace", "--manifest", manifest, "--id", "0123456789AB", cwd=tmp_path)
+    assert unknown.returncode == 1
+    assert "0123456789AB: error: copy id 0123456789AB is not in " in unknown.stderr
 
 
 def test_every_page_names_the_recipient_and_the_copy(dist: Path, copies: list[dict]) -> None:
