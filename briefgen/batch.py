@@ -12,6 +12,8 @@ import functools
 import gc
 import multiprocessing
 import os
+import signal
+import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -99,16 +101,36 @@ def render_all(tasks: Iterable[RenderTask], jobs: int, scheduler: str | None = N
     if jobs <= 1:
         yield from map(run_many, tasks)
         return
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_warm_up,
-        max_tasks_per_child=RENDERS_PER_WORKER,
-    )
-    with pool:
-        futures = [pool.submit(run_many, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
+    yield from _in_workers(tasks, min(jobs, len(tasks)))
+
+
+def _in_workers(tasks: list[RenderTask], jobs: int) -> Iterator[TaskResult]:
+    """Render in spawned worker processes, which leave their temporary files in a folder of this process's.
+
+    The workers ignore Ctrl-C. This process decides: on an interrupt, or when the caller stops asking for
+    results, it cancels what is queued and ends the workers at once, instead of waiting for the briefs
+    they were given, and the temporary folder goes with them.
+    """
+    earlier_children = set(multiprocessing.active_children())
+    with tempfile.TemporaryDirectory(prefix="briefgen-workers-") as scratch:
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm_up,
+            initargs=(scratch,),
+            max_tasks_per_child=RENDERS_PER_WORKER,
+        )
+        try:
+            futures = [pool.submit(run_many, task) for task in tasks]
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:  # Ctrl-C, or the caller closing this generator early
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in set(multiprocessing.active_children()) - earlier_children:
+                child.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
 
 def _on_dask(tasks: list[RenderTask], scheduler: str) -> Iterator[TaskResult]:
@@ -131,8 +153,11 @@ def _on_dask(tasks: list[RenderTask], scheduler: str) -> Iterator[TaskResult]:
             yield future.result()
 
 
-def _warm_up() -> None:
-    """Import WeasyPrint and set up the fonts once per worker, as it starts; set aside what lasts of that."""
+def _warm_up(scratch: str) -> None:
+    """Set up a worker as it starts: Ctrl-C left to the parent, temporary files in its folder, WeasyPrint
+    imported and the fonts set up once; then set aside what lasts of that."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = scratch
     from briefgen import print_pdf
 
     print_pdf.warm_up()

@@ -283,3 +283,46 @@ def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
 
     again = run_briefgen("build", "--format", "pdf", "--jobs", "1", "--quiet", cwd=root)
     assert summary(again) == (6 - len(kept), len(kept), 0, "build/manifest.json")
+
+
+def processes_in(folder: Path) -> list[int]:
+    """The processes whose working directory is folder, as a build's workers have."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve() == folder.resolve():
+                found.append(int(entry.name))
+        except OSError:  # gone, or not ours to look at
+            continue
+    return found
+
+
+def test_an_interrupted_build_ends_its_workers_and_their_files(tmp_path: Path) -> None:
+    """Ctrl-C with workers: they are ended rather than waited for, leave no process and no temporary file,
+    and what was finished is in the manifest."""
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", "2"],
+        cwd=root,
+        env=child_env(PYTHONUNBUFFERED="1", TMPDIR=str(scratch)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, which a terminal's Ctrl-C signals as a whole
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("built"), first
+    assert len(processes_in(root)) >= 3  # the build, its two workers (and multiprocessing's resource tracker)
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, stderr = proc.communicate(timeout=300)
+    assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "briefgen: interrupted"
+    assert processes_in(root) == []
+    assert sorted(scratch.iterdir()) == []
+    kept = manifest_ids(root / "build")
+    assert 1 <= len(kept) < 12
+    assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == sorted(kept)
