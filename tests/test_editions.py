@@ -112,6 +112,19 @@ def test_several_editions_each_get_a_folder(editions) -> None:
     assert KEPT_TEXT in restricted and JUDGMENT_TEXT in restricted
 
 
+def test_the_catalogue_names_each_briefs_edition(editions) -> None:
+    root, _ = editions
+    index = (root / "multi" / "index.html").read_text(encoding="utf-8")
+    entries = {
+        re.search(r'href="([^"]+)"', article)[1]: html_text(article).text
+        for article in re.findall(r"<article.*?</article>", index, re.DOTALL)
+    }
+    assert sorted(entries) == ["public/judgment.html", "restricted/judgment.html"]
+    assert "Public edition" in entries["public/judgment.html"]
+    assert "Restricted edition" in entries["restricted/judgment.html"]
+    assert "edition" not in html_text((root / "full" / "index.html").read_text(encoding="utf-8")).text
+
+
 def test_editions_are_skipped_when_nothing_changed(editions) -> None:
     root, _ = editions
     proc = run_briefgen(
