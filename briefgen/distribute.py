@@ -27,7 +27,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text, closest
-from briefgen.pipeline import Format, Project, print_stamps
+from briefgen.pipeline import Format, Project, distinct_sources, print_stamps
 from briefgen.publish import exclusive, write_atomically
 from briefgen.trace import COPY_ID_KEY
 from briefgen.validate import located
@@ -228,6 +228,7 @@ def distribute(
 
     from briefgen.batch import RenderTask, render_all
 
+    sources = distinct_sources(sources)
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
     bases: dict[tuple[str, str | None], bytes] = {}

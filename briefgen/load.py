@@ -56,8 +56,7 @@ class SourceDocument:
 
     @property
     def brief_id(self) -> str:
-        """The brief's id is its file name without the suffix."""
-        return self.path.name.removesuffix(".yaml").removesuffix(".yml")
+        return brief_id(self.path)
 
     def span(self, data_path: DataPath) -> Span:
         """The span of a value, or of its nearest enclosing value when it is absent."""
@@ -65,6 +64,11 @@ class SourceDocument:
             if (found := self.spans.get(data_path[:end])) is not None:
                 return found
         return Span(1, 1)
+
+
+def brief_id(path: Path) -> str:
+    """A brief's id, which names its outputs: its source's file name without the suffix."""
+    return path.name.removesuffix(".yaml").removesuffix(".yml")
 
 
 class _Problem(Exception):

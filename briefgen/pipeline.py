@@ -16,7 +16,7 @@ from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import Format
 from briefgen.labels import load_labels
-from briefgen.load import load_source
+from briefgen.load import brief_id, load_source
 from briefgen.render_html import (
     Medium,
     Presentation,
@@ -101,6 +101,26 @@ class BriefSummary:
     published: str
     language: str
     bottom_line: str
+
+
+def distinct_sources(sources: Sequence[Path]) -> list[Path]:
+    """The sources with any file given twice dropped; BriefgenError when two files share a brief id, whose
+    outputs would overwrite each other."""
+    unique: dict[Path, Path] = {}
+    for source in sources:
+        unique.setdefault(source.resolve(), source)
+    first: dict[str, Path] = {}
+    clashes = []
+    for source in unique.values():
+        if (earlier := first.setdefault(brief_id(source), source)) is not source:
+            message = (
+                f"the same brief id, '{brief_id(source)}', as {display_path(earlier)}: their outputs would "
+                "overwrite each other; rename one"
+            )
+            clashes.append(Diagnostic(display_path(source), message))
+    if clashes:
+        raise BriefgenError(clashes)
+    return list(unique.values())
 
 
 def read_assessment(path: Path, project: Project | None = None) -> ValidatedAssessment:

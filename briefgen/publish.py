@@ -21,7 +21,8 @@ from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic
 from briefgen.incremental import cache_key, inputs_unchanged, recorded_inputs, shared_digest
-from briefgen.pipeline import Format, Project, RenderedBrief, render_index
+from briefgen.load import brief_id
+from briefgen.pipeline import Format, Project, RenderedBrief, distinct_sources, render_index
 
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
@@ -65,6 +66,7 @@ def build(
     from briefgen.batch import RenderTask, render_all
 
     formats = tuple(sorted(formats))
+    sources = distinct_sources(sources)
     for edition in editions:
         project.check_edition(edition)
     with exclusive(out_dir):
@@ -76,7 +78,7 @@ def build(
             task = RenderTask(source, project, formats, edition)
             keys[source, edition] = {f: cache_key(source, f, edition, shared) for f in formats}
             place = folder(edition).relative_to(out_dir).as_posix()
-            entry = previous.get(f"{place}/{_brief_id(source)}")
+            entry = previous.get(f"{place}/{brief_id(source)}")
             if not force and entry is not None and _up_to_date(entry, keys[source, edition], out_dir, project):
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
@@ -102,10 +104,6 @@ def build(
         return write_manifest(out_dir, entries, project)
 
 
-def _brief_id(source: Path) -> str:
-    return source.name.removesuffix(".yaml").removesuffix(".yml")
-
-
 def _entry_key(entry: dict[str, Any]) -> str:
     """Entries are told apart by where their outputs go: a folder and a brief id."""
     paths = [output.get("path", "") for output in entry.get("outputs", {}).values()]
@@ -129,6 +127,8 @@ def exclusive(out_dir: Path) -> Iterator[None]:
     A second build into the same folder is refused, never interleaved. Temporary files left by a build
     that was killed are removed once the folder is held.
     """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BriefgenError([Diagnostic(str(out_dir), "cannot use output folder: it is a file")])
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = os.open(out_dir, os.O_RDONLY)

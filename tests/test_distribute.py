@@ -461,3 +461,15 @@ def test_a_brief_longer_than_its_theme_allows_is_warned_about_once(tmp_path: Pat
     assert warnings[0].startswith("sources/alpha.yaml: warning: the PDF runs to ")
     assert "over the 2 pages the theme 'house' is meant for" in warnings[0]
     assert len(pdf_pages_text(root / "dist" / "alpha" / "john-smith.pdf")) > 2
+
+
+def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    (root / "drafts").mkdir()
+    (root / "drafts" / "alpha.yaml").write_text(SOURCES["beta.yaml"], encoding="utf-8")
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS[:1]), encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "sources/alpha.yaml", "drafts/alpha.yaml", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "drafts/alpha.yaml: error: the same brief id, 'alpha', as sources/alpha.yaml" in proc.stderr
+    assert not (root / "dist").exists()

@@ -171,4 +171,26 @@ def test_an_output_folder_that_is_a_file_is_an_error(project: Path) -> None:
     proc = run_briefgen("build", "--format", "html", cwd=project)
     assert_no_traceback(proc)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("build: error: ")
+    assert proc.stderr.startswith("build: error: cannot use output folder: it is a file")
+
+
+def test_two_sources_with_one_brief_id_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "drafts").mkdir()
+    (root / "drafts" / f"{SAMPLE_ID}.yaml").write_text(SAMPLE_TEXT, encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", f"sources/{SAMPLE_ID}.yaml", f"drafts/{SAMPLE_ID}.yaml", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        f"drafts/{SAMPLE_ID}.yaml: error: the same brief id, '{SAMPLE_ID}', as sources/{SAMPLE_ID}.yaml: "
+        "their outputs would overwrite each other; rename one\n"
+    )
+    assert not (root / "build").exists()
+
+
+def test_a_source_given_twice_is_built_once(project: Path) -> None:
+    proc = run_briefgen(
+        "build", "--format", "html", f"sources/{SAMPLE_ID}.yaml", f"./sources/{SAMPLE_ID}.yaml", cwd=project
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1].startswith("1 built, 0 skipped, 0 failed")
