@@ -9,6 +9,7 @@ all its copies: milliseconds a copy, where rendering a brief again costs most
 of a second.
 """
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -35,6 +36,9 @@ from briefgen.validate import located
 MANIFEST_NAME = "manifest.json"
 STAMP_NAME = "/BriefgenStamp"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# Stamps are printed this many to a sheet: WeasyPrint's time per page grows with the length of a document
+# (5.6 ms a stamp in a sheet of 1,000, 18 ms in one of 4,000), and a sheet's memory goes when it is done.
+STAMPS_PER_SHEET = 200
 COLUMNS = ("name", "organisation", "email", "edition")
 REQUIRED_COLUMNS = ("name", "organisation", "email")
 COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
@@ -251,20 +255,18 @@ def distribute(
         for recipient in recipients
         for brief_id in brief_ids
     ]
-    stamps = pikepdf.open(io.BytesIO(print_stamps([(copy.stamp, copy.copy_id) for copy in copies], project)))
-    stamp_pages = dict(zip(copies, list(stamps.pages)[1:], strict=True))  # page 1: the font's repertoire
-    copies_of: dict[tuple[str, str | None], list[Copy]] = {}
-    for copy in copies:
-        copies_of.setdefault((copy.brief_id, copy.recipient.edition), []).append(copy)
     rows = {}
-    with exclusive(out_dir):
-        for base_key, base_copies in copies_of.items():
-            with _Stamper(bases[base_key]) as stamper:
-                for copy in base_copies:
-                    data = stamper.stamped(stamp_pages[copy], copy.copy_id)
-                    target = out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
-                    write_atomically(target, data)
-                    rows[copy] = _manifest_row(copy, target.relative_to(out_dir).as_posix(), data)
+    with exclusive(out_dir), contextlib.ExitStack() as open_bases:
+        stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in bases.items()}
+        for start in range(0, len(copies), STAMPS_PER_SHEET):
+            chunk = copies[start : start + STAMPS_PER_SHEET]
+            sheet = pikepdf.open(io.BytesIO(print_stamps([(copy.stamp, copy.copy_id) for copy in chunk], project)))
+            for copy, stamp_page in zip(chunk, list(sheet.pages)[1:], strict=True):  # page 1: the font's repertoire
+                data = stampers[copy.brief_id, copy.recipient.edition].stamped(stamp_page, copy.copy_id)
+                target = out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
+                write_atomically(target, data)
+                rows[copy] = _manifest_row(copy, target.relative_to(out_dir).as_posix(), data)
+            sheet.close()
         for recipient in recipients:
             write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(out_dir, recipient, brief_ids))
         manifest = out_dir / MANIFEST_NAME

@@ -29,7 +29,7 @@ from helpers import (
 )
 from pypdf import PdfReader, PdfWriter
 
-from briefgen.distribute import distribute, load_recipients
+from briefgen.distribute import STAMPS_PER_SHEET, distribute, load_recipients
 from briefgen.pipeline import Project
 
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
@@ -288,6 +288,26 @@ def test_a_copy_does_not_depend_on_who_else_gets_one(dist: Path, copies: list[di
     assert len(alone) == len(together) == len(BRIEFS)
     for mine, same in zip(alone, together, strict=True):
         assert (mine["copy_id"], mine["sha256"]) == (same["copy_id"], same["sha256"]), mine["path"]
+
+
+def test_stamps_printed_on_different_sheets_give_the_same_copies(tmp_path: Path) -> None:
+    """Stamps are printed STAMPS_PER_SHEET to a sheet: the first and last of more recipients than one sheet
+    holds get the same bytes as when each is the only recipient."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    many = [{"name": f"Reader {n}", "organisation": "Institute", "email": f"r{n}@example.org"} for n in range(201)]
+    assert len(many) > STAMPS_PER_SHEET
+    project = Project.open(root)
+
+    def copies_for(rows: list[dict[str, str]], name: str) -> dict[str, str]:
+        (root / f"{name}.csv").write_text(recipients_csv(rows), encoding="utf-8")
+        distribute(project.sources(), load_recipients(root / f"{name}.csv", project), project, root / name, 1)
+        listed = json.loads((root / name / "manifest.json").read_text(encoding="utf-8"))["copies"]
+        return {copy["recipient"]["email"]: copy["sha256"] for copy in listed}
+
+    together = copies_for(many, "all")
+    assert len(set(together.values())) == len(many)
+    for row in (many[0], many[-1]):
+        assert copies_for([row], row["email"].split("@")[0]) == {row["email"]: together[row["email"]]}
 
 
 def test_the_command_line_with_yaml_recipients_gives_the_same_copies(dist: Path) -> None:
