@@ -14,10 +14,11 @@ import multiprocessing
 import os
 import signal
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from briefgen.errors import BriefgenError, Diagnostic
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
@@ -26,6 +27,9 @@ from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 # leak (font features set as properties: about 370 KiB a render), and costs a worker start-up (about
 # 1.5 s of CPU: imports, fonts, templates) per this many renders.
 RENDERS_PER_WORKER = 100
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -101,27 +105,28 @@ def render_all(tasks: Iterable[RenderTask], jobs: int, scheduler: str | None = N
     if jobs <= 1:
         yield from map(run_many, tasks)
         return
-    yield from _in_workers(tasks, min(jobs, len(tasks)))
+    yield from in_workers(run_many, tasks, jobs)
 
 
-def _in_workers(tasks: list[RenderTask], jobs: int) -> Iterator[TaskResult]:
-    """Render in spawned worker processes, which leave their temporary files in a folder of this process's.
+def in_workers(work: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:
+    """work(item) for every item in up to `jobs` spawned, warm worker processes (WeasyPrint imported, fonts
+    set up), yielding results as they finish. work must be a module-level function, and items picklable.
 
-    The workers ignore Ctrl-C. This process decides: on an interrupt, or when the caller stops asking for
-    results, it cancels what is queued and ends the workers at once, instead of waiting for the briefs
-    they were given, and the temporary folder goes with them.
+    The workers ignore Ctrl-C and leave their temporary files in a folder of this process's. This process
+    decides: on an interrupt, or when the caller stops asking for results, it cancels what is queued and
+    ends the workers at once, instead of waiting for the work they were given, and the folder goes too.
     """
     earlier_children = set(multiprocessing.active_children())
     with tempfile.TemporaryDirectory(prefix="briefgen-workers-") as scratch:
         pool = ProcessPoolExecutor(
-            max_workers=jobs,
+            max_workers=min(jobs, len(items)),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_warm_up,
             initargs=(scratch,),
             max_tasks_per_child=RENDERS_PER_WORKER,
         )
         try:
-            futures = [pool.submit(run_many, task) for task in tasks]
+            futures = [pool.submit(work, item) for item in items]
             for future in as_completed(futures):
                 yield future.result()
         except BaseException:  # Ctrl-C, or the caller closing this generator early

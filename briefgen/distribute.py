@@ -228,9 +228,7 @@ def distribute(
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it.
     """
-    import pikepdf
-
-    from briefgen.batch import RenderTask, render_all
+    from briefgen.batch import RenderTask, in_workers, render_all
 
     sources = distinct_sources(sources)
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
@@ -255,24 +253,51 @@ def distribute(
         for recipient in recipients
         for brief_id in brief_ids
     ]
+    sheets = []
+    for start in range(0, len(copies), STAMPS_PER_SHEET):
+        chunk = tuple(copies[start : start + STAMPS_PER_SHEET])
+        needed = {key: bases[key] for key in dict.fromkeys((copy.brief_id, copy.recipient.edition) for copy in chunk)}
+        sheets.append(_Sheet(chunk, needed, project, out_dir))
     rows = {}
-    with exclusive(out_dir), contextlib.ExitStack() as open_bases:
-        stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in bases.items()}
-        for start in range(0, len(copies), STAMPS_PER_SHEET):
-            chunk = copies[start : start + STAMPS_PER_SHEET]
-            sheet = pikepdf.open(io.BytesIO(print_stamps([(copy.stamp, copy.copy_id) for copy in chunk], project)))
-            for copy, stamp_page in zip(chunk, list(sheet.pages)[1:], strict=True):  # page 1: the font's repertoire
-                data = stampers[copy.brief_id, copy.recipient.edition].stamped(stamp_page, copy.copy_id)
-                target = out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
-                write_atomically(target, data)
-                rows[copy] = _manifest_row(copy, target.relative_to(out_dir).as_posix(), data)
-            sheet.close()
+    with exclusive(out_dir):
+        stamped = in_workers(_stamp, sheets, jobs) if jobs > 1 and len(sheets) > 1 else map(_stamp, sheets)
+        for sheet_rows in stamped:
+            rows.update((row["copy_id"], row) for row in sheet_rows)
         for recipient in recipients:
             write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(out_dir, recipient, brief_ids))
         manifest = out_dir / MANIFEST_NAME
-        document = {"copies": [rows[copy] for copy in copies]}
+        document = {"copies": [rows[copy.copy_id] for copy in copies]}
         write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
     return manifest
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """Copies whose stamps are printed on one sheet, the base PDFs they are laid over, and where they go."""
+
+    copies: tuple[Copy, ...]
+    bases: dict[tuple[str, str | None], bytes]
+    project: Project
+    out_dir: Path
+
+
+def _stamp(sheet: _Sheet) -> list[dict[str, Any]]:
+    """Print one sheet of stamps, lay each over its copy's base, write the copies; their manifest rows.
+
+    Runs in a worker process when there are several sheets and jobs.
+    """
+    import pikepdf
+
+    printed = print_stamps([(copy.stamp, copy.copy_id) for copy in sheet.copies], sheet.project)
+    rows = []
+    with pikepdf.open(io.BytesIO(printed)) as stamps, contextlib.ExitStack() as open_bases:
+        stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in sheet.bases.items()}
+        for copy, stamp_page in zip(sheet.copies, list(stamps.pages)[1:], strict=True):  # page 1: the repertoire
+            data = stampers[copy.brief_id, copy.recipient.edition].stamped(stamp_page, copy.copy_id)
+            target = sheet.out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
+            write_atomically(target, data)
+            rows.append(_manifest_row(copy, target.relative_to(sheet.out_dir).as_posix(), data))
+    return rows
 
 
 def _manifest_row(copy: Copy, path: str, data: bytes) -> dict[str, Any]:
