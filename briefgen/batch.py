@@ -4,7 +4,8 @@ Workers are spawned (never forked), import WeasyPrint and set up their font
 configuration once, then render brief after brief; each is replaced after a
 bounded number of renders so that memory stays flat. The same tasks can run on
 a Dask cluster instead. A brief that fails comes back as its diagnostics and
-never stops the others.
+never stops the others. Other work that prints PDFs (distribute's stamp sheets)
+runs in the same kind of workers through in_workers.
 """
 
 import ctypes.util

@@ -2,11 +2,11 @@
 
 Every page of a recipient's copy carries "Prepared for NAME, ORGANISATION" and a
 copy id derived from the brief, the edition and the recipient, so a leaked copy
-can be traced and the same inputs give the same bytes. The stamps of all copies
-are laid out by WeasyPrint in one document (one page per copy, in a bundled
-font) and laid over the brief's pages with pikepdf, each base opened once for
-all its copies: milliseconds a copy, where rendering a brief again costs most
-of a second.
+can be traced and the same inputs give the same bytes. The stamps are laid out
+by WeasyPrint on sheets of STAMPS_PER_SHEET (one page per copy, in a bundled
+font) and laid over the brief's pages with pikepdf, each base opened once per
+sheet; several sheets go to the warm worker processes builds use: milliseconds
+a copy, where rendering a brief again costs most of a second.
 """
 
 import contextlib
