@@ -16,13 +16,13 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+from anyascii import anyascii
 from pydantic import Field, StringConstraints, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
@@ -200,7 +200,7 @@ def _yaml_place(document: SourceDocument, at: tuple[int, str]) -> Diagnostic:
 
 
 def _unique_slug(name: str, email: str, taken: set[str]) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    ascii_name = anyascii(name)  # Łukasz Øster -> Lukasz Oster, Анна -> Anna
     base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or re.sub(r"[^a-z0-9]+", "-", email.lower())
     slug, number = base, 2
     while slug in taken:

@@ -113,6 +113,8 @@ def test_every_recipient_gets_a_copy_of_every_brief(dist: Path, copies: list[dic
         slugs.setdefault(copy["recipient"]["email"], set()).add(match[2])
     assert all(len(found) == 1 for found in slugs.values()), f"a recipient's copies have different names: {slugs}"
     assert len({next(iter(found)) for found in slugs.values()}) == len(RECIPIENTS), slugs
+    # names in other scripts are transliterated, not dropped
+    assert slugs["anna.petrova@example.org"] == {"anna-petrova"}
     bundles = {f"bundles/{next(iter(found))}.zip" for found in slugs.values()}
     assert set(tree(dist)) == {copy["path"] for copy in copies} | bundles | {"manifest.json"}
 
