@@ -1,27 +1,30 @@
 """Incremental builds: a cache key per output, so unchanged briefs are not rendered again.
 
-An output's key covers everything its bytes depend on: the source, every file
-on every template search path the project can use (templates, stylesheets,
-fonts, labels, themes), the config and the files it names, the options that
-change rendering, and the versions of briefgen and WeasyPrint. Files outside
-those folders that a brief loaded while printing (an image the template names,
-say) are recorded with their hashes and checked too. Nothing here imports
-WeasyPrint, so a build with nothing to do stays fast.
+An output's key covers everything its bytes depend on: the source; every file on
+its template search path (the project's templates, the folders of the themes it
+was rendered with, briefgen's common templates, stylesheets, fonts and labels);
+every theme's theme.yaml; the config and the files it names; the options that
+change rendering; and the versions of briefgen and WeasyPrint. So editing one
+theme rebuilds only the briefs rendered with it. Files outside those folders
+that a brief loaded while printing (an image the template names, say) are
+recorded with their hashes and checked too. Nothing here imports WeasyPrint, so
+a build with nothing to do stays fast.
 """
 
 import hashlib
 import importlib.metadata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from briefgen import __version__
 from briefgen.config import CONFIG_NAME
 from briefgen.pipeline import Format, Project
-from briefgen.theming import builtin_templates_dir, project_templates_dir
+from briefgen.theming import THEME_FILE, builtin_templates_dir, project_templates_dir
 
 
 def shared_digest(project: Project) -> str:
-    """The digest of what every brief of the project depends on."""
+    """The digest of what every brief of the project depends on: all but the files inside theme folders
+    (their theme.yaml files included, which every brief reads)."""
     digest = hashlib.sha256()
     for part in (__version__, importlib.metadata.version("weasyprint"), project.theme or "", *project.allowed_hosts):
         digest.update(part.encode("utf-8") + b"\0")
@@ -33,8 +36,37 @@ def shared_digest(project: Project) -> str:
         for path in (family.regular, family.italic, family.bold)
     ]
     files = [config, *(project.root / name for name in named if name)]
-    for folder in (project_templates_dir(project.root), builtin_templates_dir()):
-        files.extend(sorted(path for path in folder.rglob("*") if _inside(path, folder) and path.is_file()))
+    for folder in _template_folders(project):
+        files.extend(path for path in _files(folder) if _theme_of(path, folder) is None or path.name == THEME_FILE)
+    return _digest(files)
+
+
+def theme_digests(project: Project) -> dict[str, str]:
+    """For each theme folder name, in the project or built in, the digest of its files (theme.yaml aside)."""
+    by_theme: dict[str, list[Path]] = {}
+    for folder in _template_folders(project):
+        for path in _files(folder):
+            if (theme := _theme_of(path, folder)) is not None and path.name != THEME_FILE:
+                by_theme.setdefault(theme, []).append(path)
+    return {theme: _digest(files) for theme, files in sorted(by_theme.items())}
+
+
+def _template_folders(project: Project) -> tuple[Path, Path]:
+    return project_templates_dir(project.root), builtin_templates_dir()
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if _inside(path, folder) and path.is_file())
+
+
+def _theme_of(path: Path, folder: Path) -> str | None:
+    """The theme whose folder (folder/themes/NAME/) holds path, if any."""
+    parts = path.relative_to(folder).parts
+    return parts[1] if len(parts) > 2 and parts[0] == "themes" else None
+
+
+def _digest(files: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
     for path in files:
         digest.update(str(path).encode("utf-8") + b"\0" + (file_hash(path) or "absent").encode("ascii"))
     return digest.hexdigest()
@@ -45,10 +77,19 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def cache_key(source: Path, output_format: Format, edition: str | None, shared: str) -> str:
-    """The key of one output of one source, in one edition."""
-    parts = f"{shared}\0{output_format}\0{edition or ''}\0{file_hash(source)}"
-    return hashlib.sha256(parts.encode()).hexdigest()
+def cache_key(
+    source_hash: str | None,
+    output_format: Format,
+    edition: str | None,
+    themes: Sequence[str],
+    shared: str,
+    digests: Mapping[str, str],
+) -> str:
+    """The key of one output of one source (by its file_hash), in one edition, rendered with a theme and
+    the themes it extends (their digests from theme_digests)."""
+    parts = [shared, str(output_format), edition or "", source_hash or "absent"]
+    parts += [f"{theme}={digests.get(theme, 'absent')}" for theme in themes]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def file_hash(path: Path) -> str | None:

@@ -90,6 +90,7 @@ class RenderedBrief:
     summary: "BriefSummary"
     warnings: tuple[Diagnostic, ...] = field(default=())
     files_read: tuple[Path, ...] = field(default=())
+    themes: tuple[str, ...] = field(default=())  # rendered with: the theme and those it extends
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,9 @@ def render_brief(
         brief.title, brief.series, brief.published.isoformat(), presentation.language, validated.assessment.bottom_line
     )
     warnings = (*validated.warnings, *_over_budget(path, pages, presentation))
+    files = tuple(dict.fromkeys(files_read))
     return RenderedBrief(
-        validated.brief_id, edition, path, outputs, pages, summary, warnings, tuple(dict.fromkeys(files_read))
+        validated.brief_id, edition, path, outputs, pages, summary, warnings, files, presentation.themes
     )
 
 
@@ -236,5 +238,5 @@ def _presentation(
     chain = theme_chain(project.root, chosen)
     search_path = tuple(search_path_of(project.root, chain))
     labels = load_labels(search_path, language or project.config.language)
-    presentation = Presentation(project.config, chosen, labels, page_budget(chain))
+    presentation = Presentation(project.config, chosen, labels, page_budget(chain), tuple(t.name for t in chain))
     return make_environment(search_path, project.root.resolve()), presentation

@@ -20,7 +20,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic
-from briefgen.incremental import cache_key, inputs_unchanged, recorded_inputs, shared_digest
+from briefgen.incremental import (
+    cache_key,
+    file_hash,
+    inputs_unchanged,
+    recorded_inputs,
+    shared_digest,
+    theme_digests,
+)
 from briefgen.load import brief_id
 from briefgen.pipeline import Format, Project, RenderedBrief, distinct_sources, render_index
 
@@ -71,19 +78,23 @@ def build(
         project.check_edition(edition)
     with exclusive(out_dir):
         previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
-        shared = shared_digest(project)
-        entries, tasks, keys = [], [], {}
+        # What the keys cover is read before anything renders: a file edited during the build is seen by the next.
+        shared, digests = shared_digest(project), theme_digests(project)
+        source_hashes = {source: file_hash(source) for source in sources}
+
+        def keys(source: Path, edition: str | None, themes: Sequence[str]) -> dict[Format, str]:
+            return {f: cache_key(source_hashes[source], f, edition, themes, shared, digests) for f in formats}
+
+        entries, tasks = [], []
         folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
         for source, edition in itertools.product(sources, editions):
-            task = RenderTask(source, project, formats, edition)
-            keys[source, edition] = {f: cache_key(source, f, edition, shared) for f in formats}
             place = folder(edition).relative_to(out_dir).as_posix()
             entry = previous.get(f"{place}/{brief_id(source)}")
-            if not force and entry is not None and _up_to_date(entry, keys[source, edition], out_dir, project):
+            if not force and entry is not None and _up_to_date(entry, keys, source, edition, out_dir, project):
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
-                tasks.append(task)
+                tasks.append(RenderTask(source, project, formats, edition))
         try:
             for result in render_all(tasks, jobs, scheduler):
                 source = result.task.source
@@ -92,7 +103,8 @@ def build(
                     continue
                 try:
                     edition = result.task.edition
-                    entry = publish(result.rendered, folder(edition), out_dir, project, keys[source, edition])
+                    output_keys = keys(source, edition, result.rendered.themes)
+                    entry = publish(result.rendered, folder(edition), out_dir, project, output_keys)
                 except BriefgenError as exc:
                     on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
                     continue
@@ -110,9 +122,21 @@ def _entry_key(entry: dict[str, Any]) -> str:
     return f"{PurePosixPath(paths[0]).parent if paths else '.'}/{entry['id']}"
 
 
-def _up_to_date(entry: dict[str, Any], keys: dict[Format, str], out_dir: Path, project: Project) -> bool:
+def _up_to_date(
+    entry: dict[str, Any],
+    keys: Callable[[Path, str | None, Sequence[str]], dict[Format, str]],
+    source: Path,
+    edition: str | None,
+    out_dir: Path,
+    project: Project,
+) -> bool:
+    """Whether a manifest entry's outputs are still what a render would write: the keys of the themes it
+    was rendered with match, the files are there, and what it read beyond the templates is unchanged."""
+    themes = entry.get("themes")
+    if not isinstance(themes, list) or not all(isinstance(theme, str) for theme in themes):
+        return False  # a manifest from before themes were recorded
     outputs = entry.get("outputs", {})
-    for output_format, key in keys.items():
+    for output_format, key in keys(source, edition, themes).items():
         output = outputs.get(str(output_format), {})
         path = out_dir / output.get("path", "")
         if output.get("cache_key") != key or not path.is_file() or path.stat().st_size != output.get("bytes"):
@@ -195,6 +219,7 @@ def publish(
         "source": _relative(rendered.source, project.root),
         "summary": dataclasses.asdict(rendered.summary),
         "outputs": outputs,
+        "themes": list(rendered.themes),
         "inputs": recorded_inputs(rendered.files_read, project),
         "warnings": [str(warning) for warning in rendered.warnings],
     }

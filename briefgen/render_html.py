@@ -67,6 +67,7 @@ class Presentation:
     theme: str
     labels: Labels
     page_budget: int | None = None  # the most pages the theme is meant for (theme.yaml's `pages`)
+    themes: tuple[str, ...] = ()  # the theme and the themes it extends, nearest first
 
     @property
     def language(self) -> str:

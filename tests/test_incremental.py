@@ -1,5 +1,6 @@
 """Incremental builds: an unchanged brief is skipped and its outputs left alone; any change it depends on
-(its source, a template, the config, a file its PDF loaded, a missing output, --force) renders it again.
+(its source, a template on its search path, the config, a file its PDF loaded, a missing output, --force)
+renders it again.
 
 Whether an output was written again is read from the file itself: a rewritten output is a new file
 (briefgen writes a temporary file and renames it into place), so its inode and mtime change.
@@ -191,6 +192,33 @@ def test_a_project_template_override_rebuilds_every_brief(tmp_path: Path) -> Non
     after = identities(root)
     assert all(after[name] != before[name] for name in before)
     assert all(manifest(root)[brief_id]["outputs"]["html"]["cache_key"] != keys[brief_id] for brief_id in BRIEFS)
+    assert build(root) == all_skipped()
+
+
+def test_editing_a_theme_rebuilds_only_the_briefs_rendered_with_it(tmp_path: Path) -> None:
+    """brief-a is rendered with a project theme, house (which extends brief); brief-b with the default."""
+    root = make_project(
+        tmp_path / "project",
+        {
+            "brief-a.yaml": replace_once(titled("brief-a"), "  language: en\n", "  language: en\n  theme: house\n"),
+            "brief-b.yaml": titled("brief-b"),
+        },
+    )
+    house = root / "templates" / "themes" / "house"
+    (house / "partials").mkdir(parents=True)
+    (house / "theme.yaml").write_text("description: Our house style\nextends: brief\n", encoding="utf-8")
+    override = house / "partials" / "bottom_line.html.j2"
+    override.write_text(BOTTOM_LINE_OVERRIDE, encoding="utf-8")
+    assert build(root) == all_built()
+    assert manifest(root)["brief-a"]["themes"] == ["house", "brief"]
+    assert manifest(root)["brief-b"]["themes"] == ["brief"]
+
+    override.write_text(BOTTOM_LINE_OVERRIDE.replace("project override", "house, edited"), encoding="utf-8")
+    assert build(root) == {"brief-a": "built", "brief-b": "skipped"}
+    assert "house, edited" in (root / "build" / "brief-a.html").read_text(encoding="utf-8")
+    # a theme.yaml is read by every brief (any theme may be named): editing one rebuilds them all
+    (house / "theme.yaml").write_text("description: Our house style, renamed\nextends: brief\n", encoding="utf-8")
+    assert build(root) == all_built()
     assert build(root) == all_skipped()
 
 
