@@ -15,7 +15,7 @@ from briefgen.analyse import Analysis, analyse
 from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import Format
-from briefgen.labels import load_labels
+from briefgen.labels import format_date, load_labels
 from briefgen.load import brief_id, load_source
 from briefgen.render_html import (
     Medium,
@@ -99,9 +99,10 @@ class BriefSummary:
 
     title: str
     series: str
-    published: str
+    published: str  # ISO 8601
     language: str
     bottom_line: str
+    published_text: str  # as the brief writes it, e.g. "16 November 2018" (formatted here, not by the catalogue)
 
 
 def distinct_sources(sources: Sequence[Path]) -> list[Path]:
@@ -163,7 +164,12 @@ def render_brief(
         pages = printed.pages
         files_read.extend(printed.files_read)
     summary = BriefSummary(
-        brief.title, brief.series, brief.published.isoformat(), presentation.language, validated.assessment.bottom_line
+        brief.title,
+        brief.series,
+        brief.published.isoformat(),
+        presentation.language,
+        validated.assessment.bottom_line,
+        format_date(brief.published, presentation.labels),
     )
     warnings = (*validated.warnings, *_over_budget(path, pages, presentation))
     files = tuple(dict.fromkeys(files_read))

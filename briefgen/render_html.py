@@ -209,9 +209,8 @@ def _quotes(context: jinja2.runtime.Context) -> str:
 
 
 @jinja2.pass_context
-def _long_date(context: jinja2.runtime.Context, value: dt.date | str) -> str:
-    """A date in the labels' language; an ISO date string (as a manifest holds it) is read first."""
-    return format_date(dt.date.fromisoformat(value) if isinstance(value, str) else value, context["labels"])
+def _long_date(context: jinja2.runtime.Context, value: dt.date) -> str:
+    return format_date(value, context["labels"])
 
 
 def _project_file(project_root: Path, name: str) -> Path:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from helpers import (
+    REPO,
     SAMPLE_ID,
     SAMPLE_TEXT,
     Built,
@@ -50,6 +51,18 @@ def test_manifest_describes_the_outputs(sample_build: Built) -> None:
         assert output["bytes"] == len(data)
     assert entry["outputs"]["pdf"]["pages"] == len(PdfReader(sample_build.pdf).pages)
     assert "pages" not in entry["outputs"]["html"]
+    assert entry["summary"]["published_text"] == "16 November 2018"
+
+
+def test_the_catalogue_dates_each_brief_as_the_brief_does(tmp_path: Path) -> None:
+    """An English and a Russian brief in one catalogue: each date written out in its brief's language."""
+    russian = (REPO / "sources" / f"{SAMPLE_ID}.ru.yaml").read_text(encoding="utf-8")
+    root = make_project(tmp_path / "project", {"en.yaml": SAMPLE_TEXT, "ru.yaml": russian})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    index = (root / "build" / "index.html").read_text(encoding="utf-8")
+    assert index.count('<time datetime="2018-11-16">16 November 2018</time>') == 1
+    assert index.count('<time datetime="2018-11-16">16 ноября 2018 г.</time>') == 1
 
 
 def test_build_reports_what_it_built(sample_build: Built) -> None:
