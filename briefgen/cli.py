@@ -261,10 +261,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_theme_option(distribute)
     distribute.set_defaults(command=distribute_command)
 
-    trace = commands.add_parser("trace", help="tell whom a personalised copy was made for, from the PDF or its id")
+    trace = commands.add_parser("trace", help="tell whom a personalised copy was made for")
     trace.add_argument("pdfs", nargs="*", type=Path, metavar="PDF", help="copies made by 'briefgen distribute'")
     trace.add_argument(
-        "--id", dest="ids", action="append", default=[], metavar="COPY_ID", help="a copy id printed on a copy's pages"
+        "--id",
+        dest="ids",
+        action="append",
+        default=[],
+        metavar="COPY_ID",
+        help="a copy id printed on its pages (repeatable)",
     )
     trace.add_argument(
         "--manifest",
