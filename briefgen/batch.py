@@ -98,7 +98,7 @@ def render_all(tasks: Iterable[RenderTask], jobs: int, scheduler: str | None = N
     """
     tasks = list(tasks)
     if scheduler is not None:
-        yield from _on_dask(tasks, scheduler)
+        yield from on_dask(run, tasks, scheduler)
         return
     if len(tasks) <= 1:
         yield from map(run, tasks)
@@ -139,10 +139,12 @@ def in_workers(work: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterato
             pool.shutdown(wait=True)
 
 
-def _on_dask(tasks: list[RenderTask], scheduler: str) -> Iterator[TaskResult]:
-    """Run the same render tasks on a Dask distributed cluster (the optional extra briefgen[distributed]).
+def on_dask(work: Callable[[T], R], items: Sequence[T], scheduler: str) -> Iterator[R]:
+    """work(item) for every item on a Dask distributed cluster (the optional extra briefgen[distributed]),
+    yielding results as they finish.
 
-    The cluster's workers must have briefgen installed and see the project at the same path.
+    The cluster's workers must have briefgen installed and see the project (and any output folder the work
+    writes to) at the same path.
     """
     try:
         from distributed import Client, as_completed
@@ -154,7 +156,7 @@ def _on_dask(tasks: list[RenderTask], scheduler: str) -> Iterator[TaskResult]:
     except (OSError, TimeoutError) as exc:
         raise BriefgenError([Diagnostic(scheduler, f"cannot reach the Dask scheduler: {exc}")]) from None
     with client:
-        futures = client.map(run, tasks, pure=False)
+        futures = client.map(work, items, pure=False)
         for future in as_completed(futures):
             yield future.result()
 

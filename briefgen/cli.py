@@ -117,7 +117,8 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
 
     sources = _sources(args.paths, project)
     recipients = load_recipients(_existing(args.recipients), project)
-    manifest = distribute(sources, recipients, project, args.out, args.jobs or default_jobs(), _report_one)
+    jobs = args.jobs or default_jobs()
+    manifest = distribute(sources, recipients, project, args.out, jobs, _report_one, args.scheduler)
     copies = len(sources) * len(recipients)
     copies_for = f"{copies} {'copy' if copies == 1 else 'copies'} for {len(recipients)} recipient"
     print(f"{copies_for}{'' if len(recipients) == 1 else 's'}; manifest in {display_path(manifest)}")
@@ -223,11 +224,7 @@ def _parser() -> argparse.ArgumentParser:
         help="build these editions (comma-separated, e.g. public,restricted) instead of the full brief",
     )
     _add_jobs_option(build)
-    build.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs briefgen[distributed])",
-    )
+    _add_scheduler_option(build)
     build.add_argument("--force", action="store_true", help="render every brief, even those that are up to date")
     build.add_argument("--quiet", "-q", action="store_true", help="print only errors and the last line")
     _add_network_option(build)
@@ -258,6 +255,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist)"
     )
     _add_jobs_option(distribute)
+    _add_scheduler_option(distribute)
     _add_theme_option(distribute)
     distribute.set_defaults(command=distribute_command)
 
@@ -306,6 +304,14 @@ def _parser() -> argparse.ArgumentParser:
 def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)"
+    )
+
+
+def _add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs briefgen[distributed])",
     )
 
 

@@ -222,21 +222,23 @@ def distribute(
     out_dir: Path,
     jobs: int = 1,
     on_warning: Callable[[Diagnostic], None] = lambda warning: None,
+    scheduler: str | None = None,
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
-    once even when several editions raise it.
+    once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
+    the copies stamped on that cluster, whose workers must see the project and out_dir at the same paths.
     """
-    from briefgen.batch import RenderTask, in_workers, render_all
+    from briefgen.batch import RenderTask, in_workers, on_dask, render_all
 
-    sources = distinct_sources(sources)
+    sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
     bases: dict[tuple[str, str | None], bytes] = {}
     problems: list[Diagnostic] = []
     warnings: dict[str, Diagnostic] = {}
-    for result in render_all(tasks, jobs):
+    for result in render_all(tasks, jobs, scheduler):
         if result.rendered is None:
             problems.extend(result.errors)
         else:
@@ -260,7 +262,12 @@ def distribute(
         sheets.append(_Sheet(chunk, needed, project, out_dir))
     rows = {}
     with exclusive(out_dir):
-        stamped = in_workers(_stamp, sheets, jobs) if jobs > 1 and len(sheets) > 1 else map(_stamp, sheets)
+        if scheduler is not None:
+            stamped = on_dask(_stamp, sheets, scheduler)
+        elif jobs > 1 and len(sheets) > 1:
+            stamped = in_workers(_stamp, sheets, jobs)
+        else:
+            stamped = map(_stamp, sheets)
         for sheet_rows in stamped:
             rows.update((row["copy_id"], row) for row in sheet_rows)
         for recipient in recipients:

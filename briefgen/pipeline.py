@@ -106,11 +106,12 @@ class BriefSummary:
 
 
 def distinct_sources(sources: Sequence[Path]) -> list[Path]:
-    """The sources with any file given twice dropped; BriefgenError when two files share a brief id, whose
-    outputs would overwrite each other."""
+    """The sources as absolute paths (worker processes and cluster nodes have working directories of their
+    own), any file given twice dropped; BriefgenError when two files share a brief id, whose outputs would
+    overwrite each other."""
     unique: dict[Path, Path] = {}
     for source in sources:
-        unique.setdefault(source.resolve(), source)
+        unique.setdefault(source.resolve(), source.absolute())
     first: dict[str, Path] = {}
     clashes = []
     for source in unique.values():

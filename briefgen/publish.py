@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from briefgen.errors import BriefgenError, Diagnostic
+from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.incremental import (
     cache_key,
     file_hash,
@@ -152,18 +152,22 @@ def exclusive(out_dir: Path) -> Iterator[None]:
     that was killed are removed once the folder is held.
     """
     if out_dir.exists() and not out_dir.is_dir():
-        raise BriefgenError([Diagnostic(str(out_dir), "cannot use output folder: it is a file")])
+        raise BriefgenError([Diagnostic(display_path(out_dir), "cannot use output folder: it is a file")])
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = os.open(out_dir, os.O_RDONLY)
     except OSError as exc:
-        raise BriefgenError([Diagnostic(str(out_dir), f"cannot use output folder: {exc.strerror}")]) from None
+        raise BriefgenError([Diagnostic(display_path(out_dir), f"cannot use output folder: {exc.strerror}")]) from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BriefgenError(
-                [Diagnostic(str(out_dir), "another briefgen build is writing this folder; run again when it ends")]
+                [
+                    Diagnostic(
+                        display_path(out_dir), "another briefgen build is writing this folder; run again when it ends"
+                    )
+                ]
             ) from None
         for stale in out_dir.glob(f".*{TEMPORARY_SUFFIX}"):
             stale.unlink(missing_ok=True)
@@ -178,7 +182,7 @@ def _check_writable(folder: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise BriefgenError([Diagnostic(str(folder), f"cannot write output folder: {exc.strerror}")]) from None
+        raise BriefgenError([Diagnostic(display_path(folder), f"cannot write output folder: {exc.strerror}")]) from None
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -187,7 +191,9 @@ def write_atomically(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     except OSError as exc:
-        raise BriefgenError([Diagnostic(str(path.parent), f"cannot write output folder: {exc.strerror}")]) from None
+        raise BriefgenError(
+            [Diagnostic(display_path(path.parent), f"cannot write output folder: {exc.strerror}")]
+        ) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -195,7 +201,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise BriefgenError([Diagnostic(str(path), f"cannot write output: {exc.strerror}")]) from None
+        raise BriefgenError([Diagnostic(display_path(path), f"cannot write output: {exc.strerror}")]) from None
 
 
 def publish(

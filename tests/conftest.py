@@ -17,6 +17,15 @@ from helpers import (
 from pypdf import PdfReader
 
 
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """A one-worker Dask cluster in worker processes, for the Dask tests of the whole session."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh temporary project holding a copy of the sample source."""

@@ -187,15 +187,6 @@ def test_jobs_must_be_a_positive_whole_number(tmp_path: Path, jobs: str) -> None
     assert not (root / "build").exists()
 
 
-@pytest.fixture(scope="module")
-def dask_scheduler():
-    """A one-worker Dask cluster in worker processes, for the length of this module's Dask tests."""
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        yield cluster.scheduler_address
-
-
 def test_a_dask_cluster_gives_the_bytes_of_a_local_build(tmp_path: Path, dask_scheduler: str) -> None:
     root = batch_project(tmp_path / "project")
     proc = run_briefgen("build", "--scheduler", dask_scheduler, "--format", "html", "--out", "dask", cwd=root)

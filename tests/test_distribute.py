@@ -312,6 +312,22 @@ def test_stamps_printed_on_different_sheets_give_the_same_copies(tmp_path: Path)
         assert copies_for([row], row["email"].split("@")[0]) == {row["email"]: together[row["email"]]}
 
 
+def test_a_dask_cluster_gives_the_same_copies(tmp_path: Path, dask_scheduler: str) -> None:
+    """Briefs rendered and copies stamped on a Dask cluster, with more copies than one sheet of stamps
+    holds: the same files as one local process makes."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    many = [{"name": f"Reader {n}", "organisation": "Institute", "email": f"r{n}@example.org"} for n in range(201)]
+    (root / "r.csv").write_text(recipients_csv(many), encoding="utf-8")
+    on_dask = run_briefgen(
+        "distribute", "--recipients", "r.csv", "--scheduler", dask_scheduler, "--out", "dask", cwd=root
+    )
+    assert_no_traceback(on_dask)
+    assert on_dask.returncode == 0, on_dask.stderr
+    here = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", "--out", "here", cwd=root)
+    assert here.returncode == 0, here.stderr
+    same_copies(root / "here", root / "dask")
+
+
 def test_the_command_line_with_yaml_recipients_gives_the_same_copies(dist: Path) -> None:
     """The same recipients as a YAML list, in a fresh process: the same files as through the API."""
     root = dist.parent
