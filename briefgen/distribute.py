@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 from anyascii import anyascii
@@ -29,7 +29,7 @@ from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text, closest
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps
-from briefgen.publish import exclusive, write_atomically
+from briefgen.publish import exclusive, remove_output, write_atomically
 from briefgen.trace import COPY_ID_KEY
 from briefgen.validate import located
 
@@ -262,6 +262,8 @@ def distribute(
         sheets.append(_Sheet(chunk, needed, project, out_dir))
     rows = {}
     with exclusive(out_dir):
+        manifest = out_dir / MANIFEST_NAME
+        earlier = _files_listed(manifest)
         if scheduler is not None:
             stamped = on_dask(_stamp, sheets, scheduler)
         elif jobs > 1 and len(sheets) > 1:
@@ -272,10 +274,22 @@ def distribute(
             rows.update((row["copy_id"], row) for row in sheet_rows)
         for recipient in recipients:
             write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(out_dir, recipient, brief_ids))
-        manifest = out_dir / MANIFEST_NAME
         document = {"copies": [rows[copy.copy_id] for copy in copies]}
         write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+        # a recipient taken off the list must not keep a copy in a folder that is about to be sent out
+        for relative in earlier - _files_listed(manifest):
+            remove_output(out_dir, relative)
     return manifest
+
+
+def _files_listed(manifest: Path) -> set[str]:
+    """The copies an earlier distribution's manifest lists, and their recipients' bundles."""
+    try:
+        rows = json.loads(manifest.read_text(encoding="utf-8"))["copies"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    paths = {row["path"] for row in rows if isinstance(row, dict) and isinstance(row.get("path"), str)}
+    return paths | {f"bundles/{PurePosixPath(path).stem}.zip" for path in paths}
 
 
 @dataclass(frozen=True)

@@ -240,7 +240,7 @@ def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project: Pr
             merged[_entry_key(entry)] = entry
         else:
             for output in entry.get("outputs", {}).values():
-                _remove_output(out_dir, output.get("path", ""))
+                remove_output(out_dir, output.get("path", ""))
     merged.update((_entry_key(entry), entry) for entry in entries)
     document = {"briefs": [merged[key] for key in sorted(merged)]}
     write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -248,8 +248,8 @@ def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project: Pr
     return path
 
 
-def _remove_output(out_dir: Path, relative: str) -> None:
-    """Delete an output the manifest listed, if it lies inside the build folder."""
+def remove_output(out_dir: Path, relative: str) -> None:
+    """Delete an output a manifest listed, if it lies inside the output folder."""
     path = (out_dir / relative).resolve()
     if relative and path.is_relative_to(out_dir.resolve()) and path.is_file():
         path.unlink()

@@ -511,3 +511,22 @@ def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "drafts/alpha.yaml: error: the same brief id, 'alpha', as sources/alpha.yaml" in proc.stderr
     assert not (root / "dist").exists()
+
+
+def test_a_recipient_taken_off_the_list_loses_their_copies(tmp_path: Path) -> None:
+    """Distributing again into the same folder removes the copies and bundle of anyone no longer listed,
+    and nothing briefgen did not write there."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    (root / "both.csv").write_text(recipients_csv(RECIPIENTS[1:]), encoding="utf-8")  # John and Marie
+    (root / "marie.csv").write_text(recipients_csv(RECIPIENTS[2:]), encoding="utf-8")
+    assert run_briefgen("distribute", "--recipients", "both.csv", "--jobs", "1", cwd=root).returncode == 0
+    assert (root / "dist" / "alpha" / "john-smith.pdf").is_file()
+    (root / "dist" / "notes.txt").write_text("ours", encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "marie.csv", "--jobs", "1", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(tree(root / "dist")) == [
+        "alpha/marie-dupont.pdf",
+        "bundles/marie-dupont.zip",
+        "manifest.json",
+        "notes.txt",
+    ]
