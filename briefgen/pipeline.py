@@ -29,7 +29,6 @@ from briefgen.theming import (
     PACKAGE_DIR,
     available_themes,
     builtin_templates_dir,
-    page_budget,
     search_path_of,
     theme_chain,
 )
@@ -245,5 +244,5 @@ def _presentation(
     chain = theme_chain(project.root, chosen)
     search_path = tuple(search_path_of(project.root, chain))
     labels = load_labels(search_path, language or project.config.language)
-    presentation = Presentation(project.config, chosen, labels, page_budget(chain), tuple(t.name for t in chain))
+    presentation = Presentation(project.config, tuple(chain), labels)
     return make_environment(search_path, project.root.resolve()), presentation

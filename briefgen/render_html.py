@@ -31,6 +31,7 @@ from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.labels import Labels, format_date
 from briefgen.models import LIKELIHOOD_RANGES
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
+from briefgen.theming import Theme, page_budget
 
 ENTRY_TEMPLATE = "brief.html.j2"
 # The project files a render in progress has read through embed() or project_url().
@@ -61,13 +62,25 @@ class Medium(StrEnum):
 
 @dataclass(frozen=True)
 class Presentation:
-    """How a brief is presented: the project's settings, the theme, and the labels of its language."""
+    """How a brief is presented: the project's settings, the theme (with those it extends, nearest first),
+    and the labels of its language."""
 
     config: ProjectConfig
-    theme: str
+    chain: tuple[Theme, ...]
     labels: Labels
-    page_budget: int | None = None  # the most pages the theme is meant for (theme.yaml's `pages`)
-    themes: tuple[str, ...] = ()  # the theme and the themes it extends, nearest first
+
+    @property
+    def theme(self) -> str:
+        return self.chain[0].name
+
+    @property
+    def themes(self) -> tuple[str, ...]:
+        return tuple(theme.name for theme in self.chain)
+
+    @property
+    def page_budget(self) -> int | None:
+        """The most pages the theme is meant for (theme.yaml's `pages`, its own or inherited)."""
+        return page_budget(self.chain)
 
     @property
     def language(self) -> str:

@@ -8,6 +8,7 @@ run to) and the templates it changes. Themes are
 found in the project's ``templates/themes/`` first, then among the built-ins.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def theme_chain(project_root: Path, name: str) -> list[Theme]:
     return chain
 
 
-def page_budget(chain: list[Theme]) -> int | None:
+def page_budget(chain: Sequence[Theme]) -> int | None:
     """The most pages a brief should run to in the first theme of the chain: its own limit, else the
     nearest one it inherits."""
     return next((theme.pages for theme in chain if theme.pages is not None), None)
