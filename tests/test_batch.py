@@ -245,28 +245,38 @@ def test_a_process_rendering_many_sets_aside_what_lasts_without_changing_a_byte(
     assert first == second
 
 
-def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
-    """Ctrl-C in the middle of a build: exit 130, no traceback, no temporary files, and a manifest of the
-    briefs already written, which the next build then skips."""
-    root = make_project(tmp_path / "project", {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 7)})
+def start_pdf_build(root: Path, jobs: int, **env: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `briefgen build --format pdf --jobs N` in its own process group, which a terminal's Ctrl-C
+    signals as a whole; return it once it has printed its first "built" line, and that line."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", "1"],
+        [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", str(jobs)],
         cwd=root,
-        env=child_env(PYTHONUNBUFFERED="1"),
+        env=child_env(PYTHONUNBUFFERED="1", **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # its own process group, which a terminal's Ctrl-C signals as a whole
+        start_new_session=True,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert first.startswith("built"), first
+    return proc, first
+
+
+def interrupt(proc: subprocess.Popen[str], first: str) -> None:
+    """Ctrl-C: the build must stop with exit 130, saying so, without a traceback."""
     os.killpg(proc.pid, signal.SIGINT)
     rest, stderr = proc.communicate(timeout=300)
-    interrupted = subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr)
-    assert_no_traceback(interrupted)
+    assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "briefgen: interrupted"
+
+
+def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a build: exit 130, no traceback, no temporary files, and a manifest of the
+    briefs already written, which the next build then skips."""
+    root = make_project(tmp_path / "project", {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 7)})
+    interrupt(*start_pdf_build(root, jobs=1))
     kept = manifest_ids(root / "build")
     assert kept[:1] == ["b1"] and len(kept) < 6
     assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == kept
@@ -294,24 +304,9 @@ def test_an_interrupted_build_ends_its_workers_and_their_files(tmp_path: Path) -
     root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", "2"],
-        cwd=root,
-        env=child_env(PYTHONUNBUFFERED="1", TMPDIR=str(scratch)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, which a terminal's Ctrl-C signals as a whole
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    assert first.startswith("built"), first
+    proc, first = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
     assert len(processes_in(root)) >= 3  # the build, its two workers (and multiprocessing's resource tracker)
-    os.killpg(proc.pid, signal.SIGINT)
-    rest, stderr = proc.communicate(timeout=300)
-    assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
-    assert proc.returncode == 130, stderr
-    assert stderr.strip().splitlines()[-1] == "briefgen: interrupted"
+    interrupt(proc, first)
     assert processes_in(root) == []
     assert sorted(scratch.iterdir()) == []
     kept = manifest_ids(root / "build")
