@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import weasyprint
-from weasyprint.css.counters import CounterStyle
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
-
 from briefgen.errors import BriefgenError, Diagnostic
+from briefgen.native_libraries import libraries_from_ldconfig_cache
+
+with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs looking for Pango & co.
+    import weasyprint
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
 
 MAX_DATA_URL_BYTES = 2_000_000
 MAX_FILE_BYTES = 20_000_000
