@@ -333,3 +333,25 @@ def test_every_probe_in_a_text_and_a_prose_field(fuzz_project: Path, at: tuple[s
     html = render_with(fuzz_project, at, f"Probe {probe} end")
     if html is not None:
         assert probes_in(html) == [], f"{probe!r} became markup"
+
+
+# --- 3. libyaml and PyYAML's own parser read every text alike -----------------------------------------
+
+
+def _outcome(text: str, with_libyaml: bool) -> tuple[object, ...]:
+    """What parse_source makes of text, with or without libyaml: the data and positions, or the errors."""
+    saved, yaml.__with_libyaml__ = yaml.__with_libyaml__, with_libyaml
+    try:
+        document = parse_source(text, FUZZ_PATH)
+    except BriefgenError as exc:
+        return ("refused", [str(diagnostic) for diagnostic in exc.diagnostics])
+    finally:
+        yaml.__with_libyaml__ = saved
+    return ("read", document.data, document.spans)
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML is built without libyaml here")
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(), YAMLISH, SPLICED))
+def test_libyaml_and_pyyaml_read_every_text_alike(text: str) -> None:
+    assert _outcome(text, with_libyaml=True) == _outcome(text, with_libyaml=False)

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import SAMPLE, SAMPLE_TEXT, SHOWN, at, column_of, line_of, replace_line
 
 from briefgen.errors import BriefgenError
@@ -25,6 +26,27 @@ def test_the_sample_loads_with_positions() -> None:
     assert (span.key_line, span.key_column) == (SERIES, 3)
     judgment = document.span(("key_judgments", 0, "sources", 0))
     assert (judgment.line, judgment.column) == (FIRST_REFS, column_of(SAMPLE_TEXT, FIRST_REFS, "jorbenadze-2018"))
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML is built without libyaml here")
+def test_the_sample_is_read_by_libyaml_not_by_pyyaml_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path is taken: PyYAML's scanner in Python never runs for a sound source."""
+
+    def scanning_in_python(*args: object) -> None:
+        raise AssertionError("PyYAML's Python scanner ran")
+
+    expected = yaml.safe_load(SAMPLE_TEXT)
+    monkeypatch.setattr(yaml.scanner.Scanner, "fetch_more_tokens", scanning_in_python)
+    assert load_source(SAMPLE).data == expected
+
+
+@pytest.mark.parametrize("text", ["brief:\n  title:\n", "brief:\n  title:\n  series: x\n"])
+def test_an_empty_value_is_located_after_its_key(tmp_path: Path, text: str) -> None:
+    """As PyYAML places it; libyaml would place it where the next token starts."""
+    path = tmp_path / "brief.yaml"
+    path.write_text(text, encoding="utf-8")
+    span = load_source(path).span(("brief", "title"))
+    assert (span.line, span.column, span.implicit) == (2, 9, "empty (null)")
 
 
 def test_a_missing_value_is_located_at_its_nearest_enclosing_value() -> None:
