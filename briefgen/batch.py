@@ -5,9 +5,10 @@ configuration once, then render brief after brief; each is replaced after a
 bounded number of renders so that memory stays flat. The same tasks can run on
 a Dask cluster instead. A brief that fails comes back as its diagnostics and
 never stops the others. Other work that prints PDFs (distribute's stamp sheets)
-runs in the same kind of workers through in_workers.
+runs in the same workers, through the same Executor.
 """
 
+import contextlib
 import ctypes.util
 import functools
 import gc
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from briefgen.errors import BriefgenError, Diagnostic
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
@@ -90,74 +91,93 @@ def _freeze_what_exists() -> None:
 _freeze_after_first_render = functools.cache(_freeze_what_exists)
 
 
-def render_all(tasks: Iterable[RenderTask], jobs: int, scheduler: str | None = None) -> Iterator[TaskResult]:
-    """Render every task, yielding results as they finish.
-
-    On a Dask cluster when a scheduler address is given; else in local worker processes, or in this
-    process when there is one job or one task.
-    """
+def render_all(tasks: Iterable[RenderTask], executor: "Executor") -> Iterator[TaskResult]:
+    """Render every task with the executor, yielding results as they finish."""
     tasks = list(tasks)
-    if scheduler is not None:
-        yield from on_dask(run, tasks, scheduler)
-        return
-    if len(tasks) <= 1:
-        yield from map(run, tasks)
-        return
-    if jobs <= 1:
-        yield from map(run_many, tasks)
-        return
-    yield from in_workers(run_many, tasks, jobs)
+    # on a shared cluster, leave its workers' garbage collector alone; a lone brief has nothing to set aside for
+    work = run if executor.scheduler is not None or len(tasks) <= 1 else run_many
+    yield from executor.map(work, tasks)
 
 
-def in_workers(work: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:
-    """work(item) for every item in up to `jobs` spawned, warm worker processes (WeasyPrint imported, fonts
-    set up), yielding results as they finish. work must be a module-level function, and items picklable.
+class Executor:
+    """Where work runs: on a Dask cluster when given a scheduler's address; else in up to `jobs` spawned,
+    warm worker processes (WeasyPrint imported, fonts set up); else, with one job, in this process.
+
+    One executor serves a whole command: the workers or the cluster connection it opens for one batch of
+    work serve the next (distribute's renders, then its stamp sheets), and go when it is closed. A batch of
+    one item, before any worker has started, runs in this process.
 
     The workers ignore Ctrl-C and leave their temporary files in a folder of this process's. This process
     decides: on an interrupt, or when the caller stops asking for results, it cancels what is queued and
     ends the workers at once, instead of waiting for the work they were given, and the folder goes too.
     """
-    earlier_children = set(multiprocessing.active_children())
-    with tempfile.TemporaryDirectory(prefix="briefgen-workers-") as scratch:
-        pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(items)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_warm_up,
-            initargs=(scratch,),
-            max_tasks_per_child=RENDERS_PER_WORKER,
-        )
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None) -> None:
+        self.jobs = jobs
+        self.scheduler = scheduler
+        self._opened = contextlib.ExitStack()
+        self._pool: ProcessPoolExecutor | None = None
+        self._earlier_children: set[multiprocessing.process.BaseProcess] = set()
+        self._client: Any = None
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._opened.close()
+
+    def map(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """work(item) for every item, yielding results as they finish. On workers or a cluster, work must be
+        a module-level function and items picklable; on a cluster, the workers must have briefgen installed
+        and see the project (and any output folder the work writes to) at the same paths."""
+        if self.scheduler is not None:
+            yield from self._on_dask(work, items)
+        elif self.jobs <= 1 or (len(items) <= 1 and self._pool is None):
+            yield from map(work, items)
+        else:
+            yield from self._in_workers(work, items)
+
+    def _in_workers(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        pool = self._workers()
         try:
             futures = [pool.submit(work, item) for item in items]
             for future in as_completed(futures):
                 yield future.result()
         except BaseException:  # Ctrl-C, or the caller closing this generator early
             pool.shutdown(wait=False, cancel_futures=True)
-            for child in set(multiprocessing.active_children()) - earlier_children:
+            for child in set(multiprocessing.active_children()) - self._earlier_children:
                 child.terminate()
             raise
-        finally:
-            pool.shutdown(wait=True)
 
+    def _workers(self) -> ProcessPoolExecutor:
+        """The worker pool, started on first use; workers are spawned as work needs them, up to jobs."""
+        if self._pool is None:
+            scratch = self._opened.enter_context(tempfile.TemporaryDirectory(prefix="briefgen-workers-"))
+            self._earlier_children = set(multiprocessing.active_children())
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm_up,
+                initargs=(scratch,),
+                max_tasks_per_child=RENDERS_PER_WORKER,
+            )
+            self._opened.callback(self._pool.shutdown, wait=True)  # before the scratch folder goes
+        return self._pool
 
-def on_dask(work: Callable[[T], R], items: Sequence[T], scheduler: str) -> Iterator[R]:
-    """work(item) for every item on a Dask distributed cluster (the optional extra briefgen[distributed]),
-    yielding results as they finish.
-
-    The cluster's workers must have briefgen installed and see the project (and any output folder the work
-    writes to) at the same path.
-    """
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        message = "--scheduler needs Dask: pip install 'briefgen[distributed]'"
-        raise BriefgenError([Diagnostic(scheduler, message)]) from None
-    try:
-        client = Client(scheduler, timeout=10)
-    except (OSError, TimeoutError) as exc:
-        raise BriefgenError([Diagnostic(scheduler, f"cannot reach the Dask scheduler: {exc}")]) from None
-    with client:
-        futures = client.map(work, items, pure=False)
-        for future in as_completed(futures):
+    def _on_dask(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            message = "--scheduler needs Dask: pip install 'briefgen[distributed]'"
+            raise BriefgenError([Diagnostic(self.scheduler or "", message)]) from None
+        if self._client is None:
+            try:
+                client = Client(self.scheduler, timeout=10)
+            except (OSError, TimeoutError) as exc:
+                message = f"cannot reach the Dask scheduler: {exc}"
+                raise BriefgenError([Diagnostic(self.scheduler or "", message)]) from None
+            self._client = self._opened.enter_context(client)
+        for future in as_completed(self._client.map(work, items, pure=False)):
             yield future.result()
 
 

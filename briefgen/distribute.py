@@ -17,10 +17,10 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from anyascii import anyascii
 from pydantic import Field, StringConstraints, ValidationError
@@ -32,6 +32,9 @@ from briefgen.pipeline import Format, Project, distinct_sources, print_stamps
 from briefgen.publish import exclusive, remove_output, write_atomically
 from briefgen.trace import COPY_ID_KEY
 from briefgen.validate import located
+
+if TYPE_CHECKING:
+    from briefgen.batch import TaskResult
 
 MANIFEST_NAME = "manifest.json"
 STAMP_NAME = "/BriefgenStamp"
@@ -71,6 +74,11 @@ class Copy:
     @property
     def stamp(self) -> str:
         return f"{self.recipient.name}, {self.recipient.organisation}"
+
+    @property
+    def base(self) -> tuple[str, str | None]:
+        """The rendered brief this copy is stamped on: its brief id and edition."""
+        return self.brief_id, self.recipient.edition
 
 
 @dataclass(frozen=True)
@@ -230,15 +238,69 @@ def distribute(
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
     the copies stamped on that cluster, whose workers must see the project and out_dir at the same paths.
     """
-    from briefgen.batch import RenderTask, in_workers, on_dask, render_all
+    from briefgen.batch import Executor, RenderTask, render_all
 
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
+    with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
+        bases = _rendered_bases(render_all(tasks, executor), on_warning)
+        brief_ids = sorted({brief_id for brief_id, _ in bases})
+        copies = _copies(recipients, brief_ids, bases)
+        sheets = _sheets(copies, bases, project, out_dir)
+        rows = {}
+        with exclusive(out_dir):
+            manifest = out_dir / MANIFEST_NAME
+            earlier = _files_listed(manifest)
+            for sheet_rows in executor.map(_stamp, sheets):
+                rows.update((row["copy_id"], row) for row in sheet_rows)
+            for recipient in recipients:
+                bundle = _bundle(out_dir, recipient, brief_ids)
+                write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", bundle)
+            document = {"copies": [rows[copy.copy_id] for copy in copies]}
+            write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+            # a recipient taken off the list must not keep a copy in a folder that is about to be sent out
+            for relative in earlier - _files_listed(manifest):
+                remove_output(out_dir, relative)
+    return manifest
+
+
+def _copies(
+    recipients: Sequence[Recipient], brief_ids: Sequence[str], bases: dict[tuple[str, str | None], bytes]
+) -> list[Copy]:
+    """A copy of every brief for every recipient, each with its copy id."""
+    shas = {key: hashlib.sha256(data).hexdigest() for key, data in bases.items()}
+    return [
+        Copy(recipient, brief_id, copy_id(brief_id, recipient.edition, recipient, shas[brief_id, recipient.edition]))
+        for recipient in recipients
+        for brief_id in brief_ids
+    ]
+
+
+def _sheets(
+    copies: Sequence[Copy], bases: dict[tuple[str, str | None], bytes], project: Project, out_dir: Path
+) -> list["_Sheet"]:
+    """The copies in sheets of STAMPS_PER_SHEET stamps, each with the bases its copies are stamped on."""
+    sheets = []
+    for start in range(0, len(copies), STAMPS_PER_SHEET):
+        chunk = tuple(copies[start : start + STAMPS_PER_SHEET])
+        sheets.append(
+            _Sheet(chunk, {key: bases[key] for key in dict.fromkeys(copy.base for copy in chunk)}, project, out_dir)
+        )
+    return sheets
+
+
+def _rendered_bases(
+    results: Iterable["TaskResult"], on_warning: Callable[[Diagnostic], None]
+) -> dict[tuple[str, str | None], bytes]:
+    """The PDF of every brief in every edition, by brief id and edition; raise BriefgenError if any failed.
+
+    Each warning goes to on_warning once, even when several editions raise it.
+    """
     bases: dict[tuple[str, str | None], bytes] = {}
     problems: list[Diagnostic] = []
     warnings: dict[str, Diagnostic] = {}
-    for result in render_all(tasks, jobs, scheduler):
+    for result in results:
         if result.rendered is None:
             problems.extend(result.errors)
         else:
@@ -248,38 +310,7 @@ def distribute(
         on_warning(warning)
     if problems:
         raise BriefgenError(problems)
-    brief_ids = sorted({brief_id for brief_id, _ in bases})
-    shas = {key: hashlib.sha256(data).hexdigest() for key, data in bases.items()}
-    copies = [
-        Copy(recipient, brief_id, copy_id(brief_id, recipient.edition, recipient, shas[brief_id, recipient.edition]))
-        for recipient in recipients
-        for brief_id in brief_ids
-    ]
-    sheets = []
-    for start in range(0, len(copies), STAMPS_PER_SHEET):
-        chunk = tuple(copies[start : start + STAMPS_PER_SHEET])
-        needed = {key: bases[key] for key in dict.fromkeys((copy.brief_id, copy.recipient.edition) for copy in chunk)}
-        sheets.append(_Sheet(chunk, needed, project, out_dir))
-    rows = {}
-    with exclusive(out_dir):
-        manifest = out_dir / MANIFEST_NAME
-        earlier = _files_listed(manifest)
-        if scheduler is not None:
-            stamped = on_dask(_stamp, sheets, scheduler)
-        elif jobs > 1 and len(sheets) > 1:
-            stamped = in_workers(_stamp, sheets, jobs)
-        else:
-            stamped = map(_stamp, sheets)
-        for sheet_rows in stamped:
-            rows.update((row["copy_id"], row) for row in sheet_rows)
-        for recipient in recipients:
-            write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(out_dir, recipient, brief_ids))
-        document = {"copies": [rows[copy.copy_id] for copy in copies]}
-        write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
-        # a recipient taken off the list must not keep a copy in a folder that is about to be sent out
-        for relative in earlier - _files_listed(manifest):
-            remove_output(out_dir, relative)
-    return manifest
+    return bases
 
 
 def _files_listed(manifest: Path) -> set[str]:
@@ -314,7 +345,7 @@ def _stamp(sheet: _Sheet) -> list[dict[str, Any]]:
     with pikepdf.open(io.BytesIO(printed)) as stamps, contextlib.ExitStack() as open_bases:
         stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in sheet.bases.items()}
         for copy, stamp_page in zip(sheet.copies, list(stamps.pages)[1:], strict=True):  # page 1: the repertoire
-            data = stampers[copy.brief_id, copy.recipient.edition].stamped(stamp_page, copy.copy_id)
+            data = stampers[copy.base].stamped(stamp_page, copy.copy_id)
             target = sheet.out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
             write_atomically(target, data)
             rows.append(_manifest_row(copy, target.relative_to(sheet.out_dir).as_posix(), data))

@@ -70,7 +70,7 @@ def build(
     are skipped unless force. Calls on_result once per brief and edition as it finishes, writes the
     manifest and the catalogue page, and returns the manifest's path.
     """
-    from briefgen.batch import RenderTask, render_all
+    from briefgen.batch import Executor, RenderTask, render_all
 
     formats = tuple(sorted(formats))
     sources = distinct_sources(sources)
@@ -96,20 +96,21 @@ def build(
             else:
                 tasks.append(RenderTask(source, project, formats, edition))
         try:
-            for result in render_all(tasks, jobs, scheduler):
-                source = result.task.source
-                if result.rendered is None:
-                    on_result(BriefResult(source, Status.FAILED, errors=result.errors))
-                    continue
-                try:
-                    edition = result.task.edition
-                    output_keys = keys(source, edition, result.rendered.themes)
-                    entry = publish(result.rendered, folder(edition), out_dir, project, output_keys)
-                except BriefgenError as exc:
-                    on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
-                    continue
-                entries.append(entry)
-                on_result(BriefResult(source, Status.BUILT, entry))
+            with Executor(jobs, scheduler) as executor:
+                for result in render_all(tasks, executor):
+                    source = result.task.source
+                    if result.rendered is None:
+                        on_result(BriefResult(source, Status.FAILED, errors=result.errors))
+                        continue
+                    try:
+                        edition = result.task.edition
+                        output_keys = keys(source, edition, result.rendered.themes)
+                        entry = publish(result.rendered, folder(edition), out_dir, project, output_keys)
+                    except BriefgenError as exc:
+                        on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
+                        continue
+                    entries.append(entry)
+                    on_result(BriefResult(source, Status.BUILT, entry))
         except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
             write_manifest(out_dir, entries, project)
             raise

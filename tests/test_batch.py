@@ -218,12 +218,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(unreachable_scheduler_build) 
 RENDER_MANY = """
 import gc, json, sys
 from pathlib import Path
-from briefgen.batch import RenderTask, render_all
+from briefgen.batch import Executor, RenderTask, render_all
 from briefgen.pipeline import Format, Project
 
 project = Project.open(Path(sys.argv[1]))
 tasks = [RenderTask(source, project, (Format.PDF,)) for source in project.sources()]
-results = sorted(render_all(tasks, jobs=1), key=lambda result: result.task.source)
+with Executor(jobs=1) as executor:
+    results = sorted(render_all(tasks, executor), key=lambda result: result.task.source)
 print(json.dumps({
     "frozen": gc.get_freeze_count(),
     "pdfs": [result.rendered.outputs[Format.PDF].hex() for result in results],
