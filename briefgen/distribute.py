@@ -26,11 +26,11 @@ from anyascii import anyascii
 from pydantic import Field, StringConstraints, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text, closest
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps
 from briefgen.publish import exclusive, remove_output, write_atomically
-from briefgen.trace import COPY_ID_KEY
 from briefgen.validate import located
 
 if TYPE_CHECKING:

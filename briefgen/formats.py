@@ -1,9 +1,16 @@
-"""The formats a brief renders to, and how an output path names one. Light: the command line loads it first."""
+"""The formats a brief renders to, how an output path names one, and what a personalised copy's PDF carries.
+
+Light: the command line loads it first.
+"""
 
 from enum import StrEnum
 from pathlib import Path
 
 from briefgen.errors import BriefgenError, Diagnostic
+
+# The document-information key under which a personalised copy's PDF carries its copy id (distribute writes
+# it, trace reads it): it survives a stamp cropped off the page.
+COPY_ID_KEY = "/BriefgenCopyId"
 
 
 class Format(StrEnum):

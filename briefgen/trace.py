@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-
-COPY_ID_KEY = "/BriefgenCopyId"
+from briefgen.formats import COPY_ID_KEY
 
 
 @dataclass(frozen=True)
