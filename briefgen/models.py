@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, Stri
 
 SINGLE_LINE_PATTERN = r"^[^\n\r]*$"
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+# A brief's id, its source's file name: identifiers joined by dots, as in a language variant (csto-astana-2018.ru).
+BRIEF_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 GRADE_PATTERN = r"^[A-F][1-6]$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

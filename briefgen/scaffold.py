@@ -6,7 +6,7 @@ from pathlib import Path
 
 from briefgen.config import CONFIG_NAME
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-from briefgen.models import IDENTIFIER_PATTERN
+from briefgen.models import BRIEF_ID_PATTERN
 from briefgen.theming import builtin_templates_dir, project_templates_dir, template_names, template_search_path
 
 STARTER_ID = "first-brief"
@@ -29,8 +29,8 @@ def init_project(folder: Path) -> list[Path]:
 
 def new_source(project_root: Path, brief_id: str) -> Path:
     """Add sources/ID.yaml from the starter source."""
-    if not re.fullmatch(IDENTIFIER_PATTERN, brief_id):
-        message = f"'{brief_id}' is not a brief id: use lower-case letters, digits and hyphens"
+    if not re.fullmatch(BRIEF_ID_PATTERN, brief_id):
+        message = f"'{brief_id}' is not a brief id: use lower-case letters, digits, hyphens and dots"
         raise BriefgenError([Diagnostic(brief_id, message)])
     target = project_root / "sources" / f"{brief_id}.yaml"
     if target.exists():

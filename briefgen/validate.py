@@ -11,13 +11,17 @@ import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
+from anyascii import anyascii
 from pydantic import BaseModel, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.load import DataPath, SourceDocument
+from briefgen.load import brief_id as brief_id_of
 from briefgen.models import (
+    BRIEF_ID_PATTERN,
     EMAIL_PATTERN,
     GRADE_PATTERN,
     IDENTIFIER_PATTERN,
@@ -80,6 +84,8 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
     known may list the project's themes and editions ({"theme": [...], "edition": [...]}); a theme or
     audience the brief names must then be one of them.
     """
+    if (misnamed := check_brief_id(document.path)) is not None:
+        raise BriefgenError([misnamed])
     data = document.data
     structural = [_locate(problem, document) for problem in check_structure(data)]
     context: dict[str, Any] = declared_ids(data)
@@ -95,6 +101,23 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
     if errors:
         raise BriefgenError(_sorted(errors))
     return ValidatedAssessment(document, assessment, tuple(_sorted(problems)))
+
+
+def check_brief_id(path: Path) -> Diagnostic | None:
+    """An error when a source's file name does not make a brief id, which names its outputs and their links."""
+    brief_id = brief_id_of(path)
+    if re.fullmatch(BRIEF_ID_PATTERN, brief_id):
+        return None
+    suggested = ".".join(filter(None, (_as_identifier(part) for part in brief_id.split(".")))) or "brief"
+    message = (
+        f"the file name makes the brief id '{brief_id}', which names its outputs: use lower-case letters, digits, "
+        f"hyphens and dots; rename it {suggested}{path.suffix}"
+    )
+    return Diagnostic(display_path(path), message)
+
+
+def _as_identifier(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
 
 
 def validate_model(document: SourceDocument, model: type[Model], context: dict[str, Any] | None = None) -> Model:

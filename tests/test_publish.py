@@ -207,3 +207,12 @@ def test_a_source_given_twice_is_built_once(project: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1].startswith("1 built, 0 skipped, 0 failed")
+
+
+def test_a_build_leaves_out_a_source_whose_file_name_makes_no_brief_id(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {f"{SAMPLE_ID}.yaml": SAMPLE_TEXT, "a#b.yaml": SAMPLE_TEXT})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "sources/a#b.yaml: error: the file name makes the brief id 'a#b'" in proc.stderr
+    assert sorted(path.name for path in (root / "build").glob("*.html")) == ["csto-astana-2018.html", "index.html"]
+    assert "a#b" not in (root / "build" / "index.html").read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from helpers import assert_no_traceback, pdf_text, run_briefgen
+from helpers import assert_no_traceback, make_project, pdf_text, run_briefgen
 
 
 def test_init_gives_a_project_that_builds(tmp_path: Path) -> None:
@@ -48,3 +48,10 @@ def test_eject_refuses_an_unknown_name(tmp_path: Path) -> None:
     proc = run_briefgen("templates", "eject", "partials/nope.html.j2", cwd=tmp_path)
     assert proc.returncode == 1
     assert "no built-in template named 'partials/nope.html.j2'" in proc.stderr
+
+
+def test_new_takes_an_id_with_a_language_part(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    made = run_briefgen("new", "first-brief.ru", cwd=root)
+    assert made.returncode == 0, made.stderr
+    assert (root / "sources" / "first-brief.ru.yaml").is_file()

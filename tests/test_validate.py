@@ -438,3 +438,27 @@ def test_warnings_are_returned_by_the_api(tmp_path: Path) -> None:
     [warning] = read_assessment(path).warnings
     assert warning.severity is Severity.WARNING
     assert (warning.line, warning.column) == (SECOND_SOURCE, 9)
+
+
+@pytest.mark.parametrize(
+    ("name", "renamed"),
+    [("a#b", "a-b"), ("My Brief (v2)", "my-brief-v2"), ("First_Brief", "first-brief"), ("брифинг", "brifing")],
+)
+def test_a_file_name_that_makes_no_brief_id_is_refused_with_a_name_to_use(
+    tmp_path: Path, name: str, renamed: str
+) -> None:
+    """The id names the outputs and the catalogue's links: 'a#b.html' would be a broken link."""
+    source = tmp_path / f"{name}.yaml"
+    source.write_text(SAMPLE_TEXT, encoding="utf-8")
+    with pytest.raises(BriefgenError) as caught:
+        validate(load_source(source))
+    [diagnostic] = caught.value.diagnostics
+    assert f"the file name makes the brief id '{name}'" in diagnostic.message
+    assert diagnostic.message.endswith(f"rename it {renamed}.yaml")
+
+
+@pytest.mark.parametrize("name", ["csto-astana-2018", "csto-astana-2018.ru", "b01"])
+def test_ids_with_a_language_part_after_a_dot_are_brief_ids(tmp_path: Path, name: str) -> None:
+    source = tmp_path / f"{name}.yaml"
+    source.write_text(SAMPLE_TEXT, encoding="utf-8")
+    assert validate(load_source(source)).brief_id == name
