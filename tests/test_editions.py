@@ -237,3 +237,19 @@ def test_the_restricted_pdf_carries_its_banner_on_every_page(tmp_path: Path) -> 
     banner = squeeze(BANNER)
     missing = [number for number, page in enumerate(pages, 1) if banner not in squeeze(page)]
     assert missing == [], f"pages of the restricted edition without the banner {BANNER!r}: {missing} of {len(pages)}"
+
+
+def test_no_page_of_an_edition_ends_with_a_lone_label(tmp_path: Path) -> None:
+    """A public edition whose page break once fell between an outcome's EVIDENCE label and its text."""
+    text = SAMPLE_TEXT
+    for item in ("  - id: belarusian-successor\n", "  - id: inf-treaty-support\n", "  - id: inf-treaty-1987\n"):
+        text = replace_once(text, item, f"{item}    audience: [restricted]\n")
+    text = replace_once(text, "    - id: inf-treaty\n", "    - id: inf-treaty\n      audience: [restricted]\n")
+    root = make_project(tmp_path / "project", {"edition.yaml": text})
+    proc = run_briefgen("build", "--format", "pdf", "--edition", "public", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    pages = pdf_pages_text(root / "build" / "edition.pdf")
+    assert len(pages) > 1
+    lone_label = re.compile(r"\b(EVIDENCE|ACTORS|SOURCES)\s+CSTO summit · Astana")  # then the running footer
+    for number, page in enumerate(pages, start=1):
+        assert not lone_label.search(page), f"page {number} ends: {page[-200:]}"
