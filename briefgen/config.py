@@ -35,6 +35,29 @@ ProjectFile = Annotated[
     AfterValidator(_inside_project),
     Field(description="A file inside the project, relative to the project folder."),
 ]
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+
+
+def _an_image(value: str, info: ValidationInfo) -> str:
+    """A project file that starts as an SVG (with the .svg suffix), a PNG or a JPEG does."""
+    root = (info.context or {}).get("root")
+    if root is None:
+        return value
+    try:
+        with (root / value).open("rb") as file:
+            start = file.read(1024)
+    except OSError as exc:
+        raise ValueError(f"cannot read '{value}': {exc.strerror}") from None
+    svg = b"<svg" in start and Path(value).suffix.lower() == ".svg"
+    if not (svg or start.startswith((PNG_SIGNATURE, JPEG_SIGNATURE))):
+        raise ValueError(f"'{value}' is not an image: give an SVG, PNG or JPEG file")
+    return value
+
+
+ImageFile = Annotated[ProjectFile, AfterValidator(_an_image)]
 Colour = Annotated[
     str,
     StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"),
@@ -49,7 +72,7 @@ class Paper(StrEnum):
 
 class Brand(Model):
     name: Text = "briefgen"
-    logo: ProjectFile | None = Field(None, description="An SVG or PNG shown in the masthead.")
+    logo: ImageFile | None = Field(None, description="An SVG, PNG or JPEG shown in the masthead.")
 
 
 class Colours(Model):

@@ -14,6 +14,7 @@ import functools
 import ipaddress
 import logging
 import mimetypes
+import re
 import socket
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs
 
 MAX_DATA_URL_BYTES = 2_000_000
 MAX_FILE_BYTES = 20_000_000
+DATA_URL_SHOWN = 48
+LONG_DATA_URL = re.compile(rf"data:[^\s'\"]{{{DATA_URL_SHOWN + 1},}}")
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,12 @@ def _reading(fetcher: ProjectFetcher) -> Iterator[None]:
     if fetcher.refused:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
         raise _Failed([f"resource refused: {message}" for message in dict.fromkeys(fetcher.refused)])
     if logged:
-        raise _Failed([f"PDF error: {message.rstrip(': ')}" for message in logged])
+        raise _Failed([f"PDF error: {_shortened(message.rstrip(': '))}" for message in logged])
+
+
+def _shortened(message: str) -> str:
+    """A message with each long data: URL in it cut short: an embedded image would fill the terminal."""
+    return LONG_DATA_URL.sub(lambda found: f"{found.group()[:DATA_URL_SHOWN]}…", message)
 
 
 def warm_up() -> None:

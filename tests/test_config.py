@@ -69,3 +69,24 @@ def test_config_language_applies_to_briefs_without_one(tmp_path: Path) -> None:
     html = (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
     assert '<html lang="ru"' in html
     assert "8 ноября 2018" in html
+
+
+def test_a_logo_that_is_not_an_image_is_refused_where_the_config_names_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "notes.svg").write_text("just some notes, not a picture\n", encoding="utf-8")
+    write_config(root, "brand:\n  logo: notes.svg\n")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "briefgen.yaml:2:9: error: 'notes.svg' is not an image: give an SVG, PNG or JPEG file"
+    ]
+
+
+def test_a_logo_that_is_an_image_is_taken(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>\n', "utf-8")
+    write_config(root, "brand:\n  logo: logo.svg\n")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "data:image/svg+xml;base64," in (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")

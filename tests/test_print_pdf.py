@@ -220,6 +220,17 @@ def test_a_symlink_out_of_the_project_is_refused(tmp_path: Path) -> None:
     assert_nothing_leaked(root)
 
 
+def test_a_broken_embedded_image_is_reported_without_its_whole_data_url(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    payload = base64.b64encode(b"not a picture at all " * 400).decode("ascii")
+    proc = print_with(root, "", f'<img src="data:application/octet-stream;base64,{payload}" alt="x">')
+    assert proc.returncode == 1
+    [error] = [line for line in proc.stderr.splitlines() if "PDF error" in line]
+    assert "data:application/octet-stream;base64," in error
+    assert payload not in error and len(error) < 300, error
+    assert_nothing_leaked(root)
+
+
 def test_an_allowed_host_still_cannot_reach_private_addresses(tmp_path: Path) -> None:
     root = tmp_path / "p"
     proc = print_with(
