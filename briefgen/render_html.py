@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import mimetypes
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -113,7 +113,8 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(prose=_prose, prose_inline=_prose_inline, typo=_typographic, long_date=_long_date)
+    filters = {"prose": _prose, "prose_inline": _prose_inline, "typo": _typographic, "long_date": _long_date}
+    env.filters.update((name, _on_defined(function)) for name, function in filters.items())
     env.globals.update(
         stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media),
         style=lambda caller, media=None: _style_element(caller(), media),
@@ -197,22 +198,33 @@ def _render(
         if where is None:
             raise
         filename, line = where
-        raise BriefgenError([Diagnostic(display_path(Path(filename)), f"template error: {exc}", line)]) from None
+        message = f"template error: {str(exc) or type(exc).__name__}"  # some errors say nothing but their kind
+        raise BriefgenError([Diagnostic(display_path(Path(filename)), message, line)]) from None
     finally:
         _STYLESHEETS.reset(token)
 
 
-@jinja2.pass_context
+def _on_defined(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that reports an undefined value as Jinja does ("... has no attribute 'titel'") rather than
+    failing on it with a message about types."""
+
+    @functools.wraps(function)
+    def filter_defined(context: jinja2.runtime.Context, value: Any, *args: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return function(context, value, *args)
+
+    return jinja2.pass_context(filter_defined)
+
+
 def _prose(context: jinja2.runtime.Context, text: str) -> Markup:
     return prose(text, _quotes(context))
 
 
-@jinja2.pass_context
 def _prose_inline(context: jinja2.runtime.Context, text: str) -> Markup:
     return prose_inline(text, _quotes(context))
 
 
-@jinja2.pass_context
 def _typographic(context: jinja2.runtime.Context, text: str) -> Markup:
     return typographic(text, _quotes(context))
 
@@ -221,8 +233,9 @@ def _quotes(context: jinja2.runtime.Context) -> str:
     return context["labels"].get("quotes", ENGLISH_QUOTES)
 
 
-@jinja2.pass_context
 def _long_date(context: jinja2.runtime.Context, value: dt.date) -> str:
+    if not isinstance(value, dt.date):
+        raise TypeError(f"long_date takes a date, not {type(value).__name__} {str(value)[:40]!r}")
     return format_date(value, context["labels"])
 
 

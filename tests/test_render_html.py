@@ -142,6 +142,22 @@ def test_template_undefined_variable_names_file_and_line(tmp_path: Path) -> None
     assert not (root / "out.html").exists()
 
 
+@pytest.mark.parametrize("name", ["typo", "prose", "prose_inline", "long_date"])
+def test_a_misspelt_field_through_a_filter_is_named_as_without_one(tmp_path: Path, name: str) -> None:
+    _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, f"<p>{{{{ assessment.brief.titel | {name} }}}}</p>")})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/brief.html.j2:3: error: template error: 'briefgen.models.Brief object' has no attribute 'titel'"
+    ]
+
+
+def test_long_date_on_text_says_what_it_takes(tmp_path: Path) -> None:
+    _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, "<p>{{ assessment.brief.title | long_date }}</p>")})
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("templates/brief.html.j2:3: error: template error: long_date takes a date, not str "), line
+
+
 def test_template_error_in_an_included_partial_names_the_partial(tmp_path: Path) -> None:
     templates = {
         "brief.html.j2": broken(3, '{% include "partials/extra.html.j2" %}'),
