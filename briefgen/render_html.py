@@ -184,6 +184,8 @@ def _render(
     token = _STYLESHEETS.set(stylesheets)
     try:
         return env.get_template(name).render(context)
+    except BriefgenError:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         raise BriefgenError(
             [Diagnostic(_shown(exc.filename, exc.name), f"template error: {exc.message}", exc.lineno)]
@@ -261,8 +263,13 @@ def _data_uri(path: Path) -> Markup:
 
 def _stylesheet(env: jinja2.Environment, name: str) -> str:
     """The text of a stylesheet found on the template search path."""
-    assert env.loader is not None
-    source, _, _ = env.loader.get_source(env, name)
+    assert isinstance(env.loader, jinja2.FileSystemLoader)
+    try:
+        source, _, _ = env.loader.get_source(env, name)
+    except UnicodeDecodeError as exc:  # the stylesheet's own fault, not that of the template naming it
+        path = next(Path(folder) / name for folder in env.loader.searchpath if (Path(folder) / name).is_file())
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
     return source
 
 

@@ -244,3 +244,16 @@ def test_a_projects_own_fonts_get_the_figures_of_their_role_in_print(tmp_path: P
     assert len(body) == 3 and len(heads) == 3  # regular, italic, bold of each
     assert all('font-feature-settings: "onum", "pnum";' in face for face in body), body
     assert all('font-feature-settings: "lnum", "tnum";' in face for face in heads), heads
+
+
+@pytest.mark.parametrize("output", ["out.html", "out.pdf"])
+def test_a_stylesheet_that_is_not_utf8_is_named_with_its_line(tmp_path: Path, output: str) -> None:
+    """Not the built-in template that asked for it."""
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.css").write_bytes(b"body { color: black; }\n/* caf\xe9 */\n")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", output, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["templates/brief.css:2: error: not valid UTF-8; save it as UTF-8"]
+    assert not (root / output).exists()
