@@ -188,7 +188,7 @@ def _parse(text: str, path: Path, loader_class: type[_Strict], allow_empty: bool
     except _Problem as exc:
         raise BriefgenError([_at(shown, exc.mark, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise BriefgenError([_syntax_diagnostic(shown, exc)]) from None
+        raise BriefgenError([_syntax_diagnostic(shown, exc, text)]) from None
     finally:
         loader.dispose()
     if root is None:
@@ -258,13 +258,35 @@ def _at(shown: str, mark: yaml.Mark, message: str) -> Diagnostic:
     return Diagnostic(shown, message, mark.line + 1, mark.column + 1)
 
 
-def _syntax_diagnostic(shown: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+def _syntax_diagnostic(shown: str, exc: yaml.MarkedYAMLError, text: str = "") -> Diagnostic:
+    """A YAML syntax error in plain words where its usual causes are known, else in PyYAML's.
+
+    text, the source's, tells a colon inside a value from a key indented too deep.
+    """
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "invalid YAML"
+    context = exc.context or ""
+    since = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
     if "'\\t'" in problem:
         problem = "a tab character cannot indent YAML; indent with spaces"
-    elif exc.context:
-        problem = f"{problem} ({exc.context}" + (f" on line {exc.context_mark.line + 1})" if exc.context_mark else ")")
+    elif problem == "mapping values are not allowed here" and mark is not None:
+        line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        if re.search(r":\s", line[: mark.column]):
+            problem = "': ' inside a value starts a key; if it is part of the text, put the whole value in quotes"
+        else:  # the key of the line, not its colon
+            mark = yaml.Mark(mark.name, mark.index, mark.line, len(line) - len(line.lstrip(" ")), None, None)
+            problem = "this key is indented deeper than the key above it; indent it like the keys beside it"
+    elif "quoted scalar" in context and "end of stream" in problem and exc.context_mark is not None:
+        mark, problem = exc.context_mark, "this quoted value is never closed; add the closing quote"
+    elif "another document" in problem:
+        problem = "a source holds one YAML document; remove this '---' line and what follows, or merge it in"
+    elif problem.startswith("expected <block end>") and "block" in context:
+        problem = f"this line is indented unlike the lines above it (in the block begun{since}); line it up with them"
+    elif "flow sequence" in context or "flow mapping" in context:
+        kind, closing = ("[ list", "]") if "sequence" in context else ("{ mapping", "}")
+        problem = f"the {kind} begun{since} is not closed; add '{closing}', or a ',' between its items"
+    elif context:
+        problem = f"{problem} ({context}{since})"
     if mark is None:
         return Diagnostic(shown, f"YAML syntax error: {problem}")
     return _at(shown, mark, f"YAML syntax error: {problem}")

@@ -15,6 +15,8 @@ TITLE = line_of(SAMPLE_TEXT, "  title: ")
 SUBTITLE = line_of(SAMPLE_TEXT, "  subtitle: ")
 PUBLISHED = line_of(SAMPLE_TEXT, "  published: ")
 FIRST_REFS = line_of(SAMPLE_TEXT, "    sources: [jorbenadze-2018]")
+COLON_IN_VALUE = "': ' inside a value starts a key; if it is part of the text, put the whole value in quotes"
+INDENTED_KEY = "this key is indented deeper than the key above it; indent it like the keys beside it"
 
 
 def test_the_sample_loads_with_positions() -> None:
@@ -81,7 +83,53 @@ def test_yaml_syntax_error_is_reported_at_line_and_column(check) -> None:
     code, lines, _ = check(text)
     assert code == 1
     column = column_of(text, SUBTITLE, ": showed")
-    assert lines == [at(SUBTITLE, column, "YAML syntax error: mapping values are not allowed here")]
+    assert lines == [at(SUBTITLE, column, f"YAML syntax error: {COLON_IN_VALUE}")]
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "message"),
+    [
+        ("brief:\n  title: x\n   subtitle: y\n", (3, 4), INDENTED_KEY),
+        ("title: Agreement: on tariff cuts\n", (1, 17), COLON_IN_VALUE),
+        (
+            'brief:\n  title: "Agreement\n  series: x\n',
+            (2, 10),
+            "this quoted value is never closed; add the closing quote",
+        ),
+        (
+            "a: 1\n---\nb: 2\n",
+            (2, 1),
+            "a source holds one YAML document; remove this '---' line and what follows, or merge it in",
+        ),
+        (
+            "a:\n  - x\n  y: 1\n",
+            (3, 3),
+            "this line is indented unlike the lines above it (in the block begun on line 2); line it up with them",
+        ),
+        (
+            "a: {b: 1\nc: 2\n",
+            (2, 2),
+            "the { mapping begun on line 1 is not closed; add '}', or a ',' between its items",
+        ),
+    ],
+    ids=[
+        "key-indented-too-deep",
+        "colon-in-value",
+        "unclosed-quote",
+        "second-document",
+        "misaligned-line",
+        "open-mapping",
+    ],
+)
+def test_common_yaml_mistakes_are_told_in_plain_words(
+    tmp_path: Path, text: str, place: tuple[int, int], message: str
+) -> None:
+    path = tmp_path / "brief.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BriefgenError) as caught:
+        load_source(path)
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.line, diagnostic.column, diagnostic.message) == (*place, f"YAML syntax error: {message}")
 
 
 def test_unclosed_flow_sequence_is_reported_where_yaml_notices(check) -> None:
