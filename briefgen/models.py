@@ -1,7 +1,8 @@
 """The source format: a structured assessment of a summit, as pydantic models.
 
 Every model forbids unknown keys. Prose fields take a safe subset of Markdown
-(emphasis, links, lists) and refuse raw HTML. References to members, sources
+(emphasis, links, lists) and refuse raw HTML, images and links other than http,
+https and mailto (see :mod:`briefgen.prose`). References to members, sources
 and scenarios are checked against the ids the document declares, passed in the
 validation context (see :mod:`briefgen.validate`), so that a dangling reference
 is reported in the same pass as every other error, at its own position.
@@ -16,6 +17,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationInfo
 
+from briefgen.prose import prose_problem
+
 SINGLE_LINE_PATTERN = r"^[^\n\r]*$"
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 # A brief's id, its source's file name: identifiers joined by dots, as in a language variant (csto-astana-2018.ru).
@@ -23,13 +26,13 @@ BRIEF_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 GRADE_PATTERN = r"^[A-F][1-6]$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-RAW_HTML = re.compile(r"</?[A-Za-z!?]")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-def _no_raw_html(text: str) -> str:
-    if RAW_HTML.search(text):
-        raise ValueError("raw HTML is not allowed in prose; use Markdown (*emphasis*, [link](https://...), - lists)")
+def _safe_markdown(text: str) -> str:
+    """Refuse prose that would not print as written: raw HTML, images, links to other than web or mail."""
+    if problem := prose_problem(text):
+        raise ValueError(problem)
     return text
 
 
@@ -72,7 +75,7 @@ Text = Annotated[
 Prose = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
-    AfterValidator(_no_raw_html),
+    AfterValidator(_safe_markdown),
     AfterValidator(_no_bidi_controls),
 ]
 Identifier = Annotated[

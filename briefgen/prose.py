@@ -1,20 +1,41 @@
 """The safe Markdown subset of prose fields: emphasis, links and lists, never raw HTML."""
 
 import functools
+from collections.abc import Iterator, Sequence
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
 
 ALLOWED_LINK_SCHEMES = ("https://", "http://", "mailto:")
 ENGLISH_QUOTES = "“”‘’"
+# Block constructs prose has no use for: their Markdown is shown as written.
+UNUSED_RULES = ["heading", "lheading", "code", "fence", "hr"]
+RAW_HTML_MESSAGE = "raw HTML is not allowed in prose; use Markdown (*emphasis*, [link](https://...), - lists)"
+IMAGE_MESSAGE = "images are not allowed in prose; link to the image instead, e.g. [map](https://...)"
+LINK_MESSAGE = "link to '{}': only http, https and mailto links are allowed"
+
+
+def allowed_link(url: str) -> bool:
+    """Whether prose may link to url: only web pages and e-mail addresses."""
+    return url.strip().lower().startswith(ALLOWED_LINK_SCHEMES)
 
 
 @functools.cache
 def _markdown(quotes: str) -> MarkdownIt:
     markdown = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": quotes})
     markdown.enable(["replacements", "smartquotes"])
-    markdown.disable(["image", "heading", "lheading", "code", "fence", "html_block", "html_inline", "hr"])
-    markdown.validateLink = lambda url: url.strip().lower().startswith(ALLOWED_LINK_SCHEMES)
+    markdown.disable([*UNUSED_RULES, "image", "html_block", "html_inline"])
+    markdown.validateLink = allowed_link
+    return markdown
+
+
+@functools.cache
+def _permissive() -> MarkdownIt:
+    """The prose parser with raw HTML, images and every link let through, so that validation can find them."""
+    markdown = MarkdownIt("commonmark", {"html": True})
+    markdown.disable(UNUSED_RULES)
+    markdown.validateLink = lambda url: True
     return markdown
 
 
@@ -22,6 +43,30 @@ def _markdown(quotes: str) -> MarkdownIt:
 def _plain(quotes: str) -> MarkdownIt:
     """Only typography: for one-line text fields, where Markdown syntax is taken literally."""
     return MarkdownIt("zero", {"typographer": True, "quotes": quotes}).enable(["replacements", "smartquotes"])
+
+
+def _flatten(tokens: Sequence[Token]) -> Iterator[Token]:
+    """Every token, in document order, with the inline ones inside blocks and links."""
+    for token in tokens:
+        yield token
+        yield from _flatten(token.children or ())
+
+
+def prose_problem(text: str) -> str | None:
+    """Why text is not fit for a prose field (raw HTML, an image, a link elsewhere than allowed), or None."""
+    env: dict[str, dict[str, dict[str, str]]] = {}
+    for token in _flatten(_permissive().parse(text, env)):
+        if token.type in ("html_block", "html_inline"):
+            return RAW_HTML_MESSAGE
+        if token.type == "image":
+            return IMAGE_MESSAGE
+        if token.type == "link_open" and not allowed_link(href := str(token.attrGet("href"))):
+            return LINK_MESSAGE.format(href)
+    # a reference definition no link uses prints as text when its link is refused: refuse it too
+    for reference in env.get("references", {}).values():
+        if not allowed_link(reference["href"]):
+            return LINK_MESSAGE.format(reference["href"])
+    return None
 
 
 def prose(text: str, quotes: str = ENGLISH_QUOTES) -> Markup:

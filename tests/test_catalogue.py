@@ -202,22 +202,6 @@ def check_script_title(outcome: "Outcome") -> None:
         assert not [tag for tag, _ in elements(page.read_text(encoding="utf-8")) if tag == "script"], page.name
 
 
-def check_markdown_image(outcome: "Outcome") -> None:
-    html = outcome.hostile_html()
-    assert not [attrs for tag, attrs in elements(html) if tag == "img"], "a Markdown image was rendered as <img>"
-    for _, attrs in elements(html):
-        assert not any("/etc/passwd" in (value or "") for value in attrs.values()), attrs
-    assert "Astana exposed a Collective Security" in html_text(html).text
-
-
-def check_javascript_link(outcome: "Outcome") -> None:
-    html = outcome.hostile_html()
-    for _, attrs in elements(html):
-        for name, value in attrs.items():
-            compact = re.sub(r"[\s\x00-\x1f]", "", value or "").lower()
-            assert not compact.startswith(("javascript:", "vbscript:", "data:text")), (name, value)
-
-
 def check_template_injection(outcome: "Outcome") -> None:
     html = outcome.hostile_html()
     title = html_head(html).title
@@ -307,13 +291,17 @@ def _cases() -> list[Case]:
     raw_html = "raw HTML is not allowed in prose; use Markdown (*emphasis*, [link](https://...), - lists)"
     text = before_bottom_line("<img src=file:///etc/passwd>")
     add(Case("raw-html-in-prose", text, (at(BOTTOM_LINE, 14, raw_html),)))
-    text = before_bottom_line("![x](file:///etc/passwd)")
-    add(Case("markdown-image-in-prose", text, (), code=0, builds=True, check=check_markdown_image))
-    text = before_bottom_line(
-        "[x](javascript:alert(1)) [y](JaVaScRiPt:alert(2)) [z]( javascript:alert(3)) "
-        "[w](java&#115;cript:alert(4)) [v](%6Aavascript:alert(5))"
-    )
-    add(Case("javascript-link-in-prose", text, (), code=0, builds=True, check=check_javascript_link))
+    image = "images are not allowed in prose; link to the image instead, e.g. [map](https://...)"
+    add(Case("markdown-image-in-prose", before_bottom_line("![x](file:///etc/passwd)"), (at(BOTTOM_LINE, 14, image),)))
+    for name, link, href in [
+        ("javascript-link-in-prose", "[x](javascript:alert(1))", "javascript:alert(1)"),
+        ("mixed-case-javascript-link-in-prose", "[y](JaVaScRiPt:alert(2))", "JaVaScRiPt:alert(2)"),
+        ("spaced-javascript-link-in-prose", "[z]( javascript:alert(3))", "javascript:alert(3)"),
+        ("entity-javascript-link-in-prose", "[w](java&#115;cript:alert(4))", "javascript:alert(4)"),
+        ("percent-javascript-link-in-prose", "[v](%6Aavascript:alert(5))", "%6Aavascript:alert(5)"),
+    ]:
+        refused_link = f"link to '{href}': only http, https and mailto links are allowed"
+        add(Case(name, before_bottom_line(link), (at(BOTTOM_LINE, 14, refused_link),)))
     text = before_bottom_line("{% include 'brief.html.j2' %} {{ config }}")
     text = sample_edit(TITLE, f'"{TITLE_TEXT}"', "\"{{ 7*7 }} {{ ''.__class__.__mro__ }}\"", text)
     add(Case("template-syntax-in-yaml", text, (), code=0, builds=True, check=check_template_injection))

@@ -7,7 +7,7 @@ import pytest
 from helpers import SAMPLE_TEXT, assert_no_traceback, line_of, make_project, replace_line, run_briefgen
 from markupsafe import Markup
 
-from briefgen.prose import prose, prose_inline
+from briefgen.prose import prose, prose_inline, prose_problem
 
 
 def test_emphasis() -> None:
@@ -86,6 +86,35 @@ def test_autolinks_to_scripts_are_not_links() -> None:
     assert "<a" not in html
 
 
+def test_autolinks_to_allowed_schemes_are_links() -> None:
+    assert prose_inline("<https://example.org/csto>") == (
+        '<a href="https://example.org/csto">https://example.org/csto</a>'
+    )
+    assert prose_inline("<desk@example.org>") == '<a href="mailto:desk@example.org">desk@example.org</a>'
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "[a](https://example.org/)",
+        "[a](mailto:desk@example.org)",
+        "<http://example.org/>",
+        "<desk@example.org>",
+        "- *[a](https://example.org/)*",
+        "[a][r]\n\n[r]: https://example.org/",
+        "[a](javascript:alert(1))",
+        "[a](ftp://example.org/)",
+        "[a](other.html)",
+        "<ftp://example.org/>",
+        "[a][r]\n\n[r]: javascript:alert(1)",
+        "- **[a](vbscript:msgbox(1))**",
+    ],
+)
+def test_what_validation_accepts_is_what_renders_as_a_link(markdown: str) -> None:
+    """A link is either refused by validation or rendered: never printed as its Markdown."""
+    assert (prose_problem(markdown) is None) == ("<a href" in prose(markdown)), prose(markdown)
+
+
 def test_link_titles_cannot_break_out_of_the_attribute() -> None:
     html = prose('[x](https://example.org/ "t\\" onmouseover=\\"alert(1)")')
     assert not re.search(r'"\s+onmouseover=', html), html
@@ -109,13 +138,13 @@ def test_headings_are_not_rendered() -> None:
     assert "<h1" not in prose("# Not a heading")
 
 
-def test_prose_in_a_built_brief_keeps_markdown_and_drops_script_links(tmp_path: Path) -> None:
+def test_prose_in_a_built_brief_keeps_markdown_and_links(tmp_path: Path) -> None:
     line = line_of(SAMPLE_TEXT, "  Astana exposed a Collective Security Treaty Organization that lines up")
     text = replace_line(
         SAMPLE_TEXT,
         line,
         "Astana exposed",
-        "*Astana* exposed [a](javascript:alert(1)) [b](file:///etc/passwd) [treaty](https://example.org/inf)",
+        "*Astana* exposed [treaty](https://example.org/inf) <https://example.org/csto> <desk@example.org>",
     )
     root = make_project(tmp_path / "p", {"brief.yaml": text})
     proc = run_briefgen("build", "--format", "html", cwd=root)
@@ -124,4 +153,16 @@ def test_prose_in_a_built_brief_keeps_markdown_and_drops_script_links(tmp_path: 
     html = (root / "build" / "brief.html").read_text(encoding="utf-8")
     assert "<em>Astana</em> exposed" in html
     assert '<a href="https://example.org/inf">treaty</a>' in html
-    assert not re.search(r"""href\s*=\s*["']?\s*(javascript|file):""", html, re.IGNORECASE)
+    assert '<a href="https://example.org/csto">https://example.org/csto</a>' in html
+    assert '<a href="mailto:desk@example.org">desk@example.org</a>' in html
+
+
+def test_a_brief_with_a_script_link_in_prose_is_not_built(tmp_path: Path) -> None:
+    line = line_of(SAMPLE_TEXT, "  Astana exposed a Collective Security Treaty Organization that lines up")
+    text = replace_line(SAMPLE_TEXT, line, "Astana exposed", "Astana [exposed](javascript:alert(1))")
+    root = make_project(tmp_path / "p", {"brief.yaml": text})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "link to 'javascript:alert(1)': only http, https and mailto links are allowed" in proc.stderr
+    assert not (root / "build" / "brief.html").exists()

@@ -250,7 +250,17 @@ def test_bad_language_tag_is_not_described_as_an_id(check) -> None:
 
 @pytest.mark.parametrize(
     "html",
-    ["<script>alert(1)</script>", "<b>six</b>", "<img src=x onerror=alert(1)>", "<!-- note -->", "</p>"],
+    [
+        "<script>alert(1)</script>",
+        "<b>six</b>",
+        "<img src=x onerror=alert(1)>",
+        "<!-- note -->",
+        "</p>",
+        '<a href="https://example.org/">six</a>',
+        "<br/>",
+        "<?php echo 1 ?>",
+        "[<b>six</b>](https://example.org/)",
+    ],
 )
 def test_raw_html_in_prose_is_refused(check, html: str) -> None:
     text = replace_line(T, STANDFIRST + 1, "The six leaders", f"The {html} six leaders")
@@ -268,6 +278,103 @@ def test_raw_html_in_prose_inside_a_list_item(check) -> None:
     assert lines == [
         at(evidence, 15, "raw HTML is not allowed in prose; use Markdown (*emphasis*, [link](https://...), - lists)")
     ]
+
+
+LINKS_ONLY_TO = "only http, https and mailto links are allowed"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "href"),
+    [
+        ("[bad](javascript:alert(1))", "javascript:alert(1)"),
+        ("[bad](JaVaScRiPt:alert(1))", "JaVaScRiPt:alert(1)"),
+        ("[bad](java&#115;cript:alert(1))", "javascript:alert(1)"),
+        ("[ftp](ftp://x.org/)", "ftp://x.org/"),
+        ("[rel](other.html)", "other.html"),
+        ("[root](/etc/passwd)", "/etc/passwd"),
+        ("<ftp://x.org/>", "ftp://x.org/"),
+        ("<javascript:alert(1)>", "javascript:alert(1)"),
+    ],
+    ids=[
+        "javascript",
+        "mixed-case",
+        "entity",
+        "ftp",
+        "relative",
+        "absolute-path",
+        "autolink-ftp",
+        "autolink-javascript",
+    ],
+)
+def test_links_to_other_schemes_in_prose_are_refused(check, markdown: str, href: str) -> None:
+    text = replace_line(T, BOTTOM_LINE + 1, "Astana exposed", f"{markdown} Astana exposed")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [at(BOTTOM_LINE, 14, f"link to '{href}': {LINKS_ONLY_TO}")]
+
+
+def test_the_first_refused_link_of_many_is_named(check) -> None:
+    bad = "[bad](javascript:alert(1)) and [ftp](ftp://x.org/) and [rel](other.html) ![img](file:///etc/passwd)"
+    code, lines, _ = check(replace_line(T, BOTTOM_LINE + 1, "Astana exposed", f"{bad} Astana exposed"))
+    assert code == 1
+    assert lines == [at(BOTTOM_LINE, 14, f"link to 'javascript:alert(1)': {LINKS_ONLY_TO}")]
+
+
+@pytest.mark.parametrize(
+    "definition",
+    ["See [the treaty][r].\n\n  [r]: javascript:alert(1)", "[r]: javascript:alert(1)"],
+    ids=["used", "unused"],
+)
+def test_a_reference_to_another_scheme_in_prose_is_refused(check, definition: str) -> None:
+    # unused, the definition would print as text, since the renderer refuses its link
+    text = replace_line(T, BOTTOM_LINE, "bottom_line: >-", f"bottom_line: |-\n  {definition}\n")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [at(BOTTOM_LINE, 14, f"link to 'javascript:alert(1)': {LINKS_ONLY_TO}")]
+
+
+def test_a_refused_link_nested_in_a_list_and_emphasis(check) -> None:
+    evidence = line_of(T, "    evidence: >-")
+    text = replace_line(T, evidence + 1, "Nazarbayev and", "- first\n      - Nazarbayev **[and](ftp://x.org/)**")
+    text = replace_line(text, evidence, "evidence: >-", "evidence: |-")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [at(evidence, 15, f"link to 'ftp://x.org/': {LINKS_ONLY_TO}")]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "![img](file:///etc/passwd)",
+        "![map](https://example.org/map.png)",
+        "[![map](https://x.org/m.png)](https://x.org/)",
+    ],
+)
+def test_images_in_prose_are_refused(check, image: str) -> None:
+    text = replace_line(T, BOTTOM_LINE + 1, "Astana exposed", f"{image} Astana exposed")
+    code, lines, _ = check(text)
+    assert code == 1
+    message = "images are not allowed in prose; link to the image instead, e.g. [map](https://...)"
+    assert lines == [at(BOTTOM_LINE, 14, message)]
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "[the report](https://example.org/csto?a=1&b=2)",
+        "[archive](http://example.org/)",
+        "[desk](mailto:desk@example.org)",
+        "[shout](HTTPS://EXAMPLE.ORG/)",
+        "<https://example.org/csto>",
+        "<mailto:desk@example.org>",
+        "<desk@example.org>",
+        "*[emphasised](https://example.org/)*",
+    ],
+)
+def test_links_to_allowed_schemes_in_prose_are_valid(check, markdown: str) -> None:
+    text = replace_line(T, BOTTOM_LINE + 1, "Astana exposed", f"{markdown} Astana exposed")
+    code, lines, _ = check(text)
+    assert (code, lines) == (0, [])
 
 
 def test_a_less_than_sign_in_prose_is_not_html(check) -> None:
