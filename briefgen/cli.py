@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         project = Project.open(Path.cwd(), getattr(args, "theme", None), getattr(args, "allow_hosts", ()))
         return int(args.command(args, project))
+    except UsageError as exc:
+        _report(exc.diagnostics)
+        return EXIT_USAGE
     except BriefgenError as exc:
         _report(exc.diagnostics)
         return EXIT_FAILED
@@ -129,7 +132,7 @@ def trace_command(args: argparse.Namespace, project: None) -> int:
     from briefgen.trace import trace_file, trace_id
 
     if not args.pdfs and not args.ids:
-        raise BriefgenError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
+        raise UsageError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
     lookups = [(f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest)) for pdf in args.pdfs]
     lookups += [("", lambda copy_id=copy_id: trace_id(copy_id, args.manifest)) for copy_id in args.ids]
     failed = False

@@ -97,11 +97,18 @@ def test_render_html(project: Path, name: str) -> None:
 def test_render_to_an_unknown_format_is_an_error(project: Path) -> None:
     proc = run_briefgen("render", SOURCE, "-o", "out.docx", cwd=project)
     assert_no_traceback(proc)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         "out.docx: error: cannot tell the format from the suffix; use one of .pdf, .html"
     ]
     assert not (project / "out.docx").exists()
+
+
+def test_trace_without_a_copy_is_bad_usage(project: Path) -> None:
+    proc = run_briefgen("trace", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["briefgen trace: error: give a PDF copy, or a copy id with --id"]
 
 
 def test_render_reports_source_errors(project: Path) -> None:
