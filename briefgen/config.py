@@ -11,7 +11,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
 from briefgen.load import load_source
-from briefgen.models import LANGUAGE_PATTERN, Identifier, Model, Text
+from briefgen.models import LANGUAGE_PATTERN, Identifier, Model, Text, ThemeRef
+from briefgen.theming import theme_names
 from briefgen.validate import validate_model
 
 CONFIG_NAME = "briefgen.yaml"
@@ -93,7 +94,7 @@ class ProjectConfig(Model):
     fonts: Fonts = Fonts()
     paper: Paper = Paper.A4
     language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] = "en"
-    theme: Identifier = "brief"
+    theme: ThemeRef = "brief"
     editions: dict[Identifier, Edition] = Field(
         default_factory=lambda: dict(DEFAULT_EDITIONS),
         description="The audiences items may be restricted to, each an edition of the brief.",
@@ -102,11 +103,12 @@ class ProjectConfig(Model):
 
 
 def load_config(root: Path) -> ProjectConfig:
-    """The project's config from ``briefgen.yaml``, or the defaults when there is none."""
+    """The project's config from ``briefgen.yaml``, or the defaults when there is none; its theme must be one
+    the project has."""
     path = root / CONFIG_NAME
     if not path.is_file():
         return ProjectConfig()
     document = load_source(path, allow_empty=True)
     if document.data is None:
         return ProjectConfig()
-    return validate_model(document, ProjectConfig, context={"root": root})
+    return validate_model(document, ProjectConfig, context={"root": root, "theme": theme_names(root)})

@@ -308,8 +308,8 @@ def _rendered_bases(
             warnings.update((str(warning), warning) for warning in result.rendered.warnings)
     for warning in warnings.values():
         on_warning(warning)
-    if problems:
-        raise BriefgenError(problems)
+    if problems:  # a broken theme or template fails every brief and edition alike: say so once
+        raise BriefgenError(dict.fromkeys(problems))
     return bases
 
 
