@@ -4,6 +4,8 @@ It is loaded and validated like a source, with the same ``PATH:LINE:COL`` errors
 file paths in it (logo, fonts) must name regular files inside the project.
 """
 
+import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +18,9 @@ from briefgen.theming import theme_names
 from briefgen.validate import validate_model
 
 CONFIG_NAME = "briefgen.yaml"
+HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?", re.I
+)
 
 
 def _inside_project(value: str, info: ValidationInfo) -> str:
@@ -82,8 +87,25 @@ DEFAULT_EDITIONS = {
 }
 
 
+def is_host_name(text: str) -> bool:
+    """Whether text is a bare host name (example.org) or IP address, not a URL or a host with a port."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return HOST_NAME.fullmatch(text) is not None
+    return True
+
+
+def _host_name(value: str) -> str:
+    if not is_host_name(value):
+        raise ValueError(f"'{value}' is not a host name; give one such as example.org, not a URL")
+    return value
+
+
 class Network(Model):
-    allow_hosts: list[Text] = Field([], description="Web hosts rendering may fetch images, CSS and fonts from.")
+    allow_hosts: list[Annotated[str, AfterValidator(_host_name)]] = Field(
+        [], description="Web hosts rendering may fetch images, CSS and fonts from, e.g. example.org."
+    )
 
 
 class ProjectConfig(Model):

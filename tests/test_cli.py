@@ -111,6 +111,22 @@ def test_trace_without_a_copy_is_bad_usage(project: Path) -> None:
     assert proc.stderr.splitlines() == ["briefgen trace: error: give a PDF copy, or a copy id with --id"]
 
 
+@pytest.mark.parametrize("host", ["http://example.org/", "example.org:8080", "example.org/images", ""])
+def test_allow_host_takes_only_a_host_name(project: Path, host: str) -> None:
+    proc = run_briefgen("build", "--format", "html", "--allow-host", host, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    hint = "--allow-host takes a host name such as example.org, not a URL"
+    assert proc.stderr.splitlines() == [f"briefgen: error: --allow-host: '{host}' is not a host name; {hint}"]
+    assert not (project / "build").exists()
+
+
+@pytest.mark.parametrize("host", ["example.org", "Static.Example.ORG", "203.0.113.7", "2001:db8::1"])
+def test_allow_host_takes_host_names_and_addresses(project: Path, host: str) -> None:
+    proc = run_briefgen("build", "--format", "html", "--allow-host", host, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_render_reports_source_errors(project: Path) -> None:
     series = line_of(SAMPLE_TEXT, "  series: Commentary")
     (project / SOURCE).write_text(replace_line(SAMPLE_TEXT, series, "Commentary", "NO"), encoding="utf-8")

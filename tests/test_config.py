@@ -69,3 +69,13 @@ def test_config_language_applies_to_briefs_without_one(tmp_path: Path) -> None:
     html = (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
     assert '<html lang="ru"' in html
     assert "8 ноября 2018" in html
+
+
+def test_a_url_among_the_allowed_hosts_is_located(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(root, "network:\n  allow_hosts: [example.org, 'https://cdn.example.org/']\n")
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    message = "'https://cdn.example.org/' is not a host name; give one such as example.org, not a URL"
+    assert proc.stderr.splitlines() == [f"briefgen.yaml:2:30: error: {message}"]
