@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def validate_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.pipeline import read_assessment
 
-    sources = _sources(args.paths, project)
+    sources = list(args.paths) or _sources((), project)  # a named path is read like a source: it counts below
     failed = 0
     for source in sources:
         try:
@@ -119,7 +119,7 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.distribute import distribute, load_recipients
 
     sources = _sources(args.paths, project)
-    recipients = load_recipients(_existing(args.recipients), project)
+    recipients = load_recipients(_existing(args.recipients, "recipients"), project)
     jobs = args.jobs or default_jobs()
     manifest = distribute(sources, recipients, project, args.out, jobs, _report_one, args.scheduler)
     copies = len(sources) * len(recipients)
@@ -365,9 +365,10 @@ def _sources(paths: Sequence[Path], project: "Project") -> list[Path]:
     return found
 
 
-def _existing(path: Path) -> Path:
+def _existing(path: Path, kind: str = "source") -> Path:
     if not path.is_file():
-        raise BriefgenError([Diagnostic(display_path(path), "no such source file")])
+        message = "not a regular file" if path.exists() else f"no such {kind} file"
+        raise BriefgenError([Diagnostic(display_path(path), message)])
     return path
 
 

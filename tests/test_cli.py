@@ -178,6 +178,23 @@ def test_validate_without_sources(tmp_path: Path) -> None:
     assert proc.stderr.splitlines() == ["sources: error: no sources (*.yaml) to process"]
 
 
+@pytest.mark.parametrize("args", [["validate"], ["validate", "sources/d.yaml"]], ids=["all", "named"])
+def test_validate_calls_a_folder_not_a_regular_file(project: Path, args: list[str]) -> None:
+    (project / "sources" / "d.yaml").mkdir()
+    proc = run_briefgen(*args, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "sources/d.yaml: error: not a regular file" in proc.stderr.splitlines()
+    assert proc.stderr.splitlines()[-1].endswith("sources valid")
+
+
+def test_validate_counts_a_missing_source_in_its_summary(project: Path) -> None:
+    proc = run_briefgen("validate", "nope.yaml", SOURCE, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["nope.yaml: error: no such source file", "1 of 2 sources valid"]
+
+
 def imported_modules(args: list[str], cwd: Path) -> str:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "briefgen", *args],

@@ -513,6 +513,15 @@ def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
     assert not (root / "dist").exists()
 
 
+def test_a_missing_recipients_file_is_called_so(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    proc = run_briefgen("distribute", "--recipients", "nosuch.csv", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["nosuch.csv: error: no such recipients file"]
+    assert not (root / "dist").exists()
+
+
 def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
     (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
