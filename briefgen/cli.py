@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
@@ -84,6 +84,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
                 jobs=args.jobs or default_jobs(),
                 scheduler=args.scheduler,
                 force=args.force,
+                on_removed=reporter.removed,
             )
         except BriefgenError as exc:  # the catalogue page, say, after every brief failed on the same template
             reporter.diagnostics(exc.diagnostics)
@@ -121,11 +122,23 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     sources = _sources(args.paths, project)
     recipients = load_recipients(_existing(args.recipients, "recipients"), project)
     jobs = args.jobs or default_jobs()
-    manifest = distribute(sources, recipients, project, args.out, jobs, _report_one, args.scheduler)
+    manifest = distribute(
+        sources, recipients, project, args.out, jobs, _report_one, args.scheduler, on_removed=_report_removed_copies
+    )
     copies = len(sources) * len(recipients)
     copies_for = f"{copies} {'copy' if copies == 1 else 'copies'} for {len(recipients)} recipient"
     print(f"{copies_for}{'' if len(recipients) == 1 else 's'}; manifest in {display_path(manifest)}")
     return EXIT_OK
+
+
+def _report_removed_copies(paths: list[str]) -> None:
+    """One line on the copies and bundles distribute deleted: a bundle goes only with its recipient."""
+    gone = {PurePosixPath(path).stem for path in paths if path.startswith("bundles/")}
+    copies = [PurePosixPath(path).stem for path in paths if not path.startswith("bundles/")]
+    counts = [f"{len(copies)} {'copy' if len(copies) == 1 else 'copies'}"]
+    counts += [f"{len(gone)} bundle{'' if len(gone) == 1 else 's'}"] if gone else []
+    whose = "recipients no longer on the list" if set(copies) <= gone else "briefs or recipients no longer distributed"
+    print(f"removed {' and '.join(counts)} of {whose}")
 
 
 def trace_command(args: argparse.Namespace, project: None) -> int:

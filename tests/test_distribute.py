@@ -555,9 +555,20 @@ def test_a_recipient_taken_off_the_list_loses_their_copies(tmp_path: Path) -> No
     (root / "dist" / "notes.txt").write_text("ours", encoding="utf-8")
     proc = run_briefgen("distribute", "--recipients", "marie.csv", "--jobs", "1", cwd=root)
     assert proc.returncode == 0, proc.stderr
+    assert "removed 1 copy and 1 bundle of recipients no longer on the list" in proc.stdout.splitlines()
     assert sorted(tree(root / "dist")) == [
         "alpha/marie-dupont.pdf",
         "bundles/marie-dupont.zip",
         "manifest.json",
         "notes.txt",
     ]
+
+
+def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "marie.csv").write_text(recipients_csv(RECIPIENTS[2:]), encoding="utf-8")
+    assert run_briefgen("distribute", "--recipients", "marie.csv", "--jobs", "1", cwd=root).returncode == 0
+    proc = run_briefgen("distribute", "sources/alpha.yaml", "--recipients", "marie.csv", "--jobs", "1", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "removed 1 copy of briefs or recipients no longer distributed" in proc.stdout.splitlines()
+    assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())
