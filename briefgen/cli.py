@@ -8,11 +8,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         project = Project.open(Path.cwd(), getattr(args, "theme", None), getattr(args, "allow_hosts", ()))
         return int(args.command(args, project))
+    except UsageError as exc:
+        _report(exc.diagnostics)
+        return EXIT_USAGE
     except BriefgenError as exc:
         _report(exc.diagnostics)
         return EXIT_FAILED
@@ -49,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def validate_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.pipeline import read_assessment
 
-    sources = _sources(args.paths, project)
+    sources = list(args.paths) or _sources((), project)  # a named path is read like a source: it counts below
     failed = 0
     for source in sources:
         try:
@@ -81,6 +84,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
                 jobs=args.jobs or default_jobs(),
                 scheduler=args.scheduler,
                 force=args.force,
+                on_removed=reporter.removed,
             )
         except BriefgenError as exc:  # the catalogue page, say, after every brief failed on the same template
             reporter.diagnostics(exc.diagnostics)
@@ -116,20 +120,32 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.distribute import distribute, load_recipients
 
     sources = _sources(args.paths, project)
-    recipients = load_recipients(_existing(args.recipients), project)
+    recipients = load_recipients(_existing(args.recipients, "recipients"), project)
     jobs = args.jobs or default_jobs()
-    manifest = distribute(sources, recipients, project, args.out, jobs, _report_one, args.scheduler)
+    manifest = distribute(
+        sources, recipients, project, args.out, jobs, _report_one, args.scheduler, on_removed=_report_removed_copies
+    )
     copies = len(sources) * len(recipients)
     copies_for = f"{copies} {'copy' if copies == 1 else 'copies'} for {len(recipients)} recipient"
     print(f"{copies_for}{'' if len(recipients) == 1 else 's'}; manifest in {display_path(manifest)}")
     return EXIT_OK
 
 
+def _report_removed_copies(paths: list[str]) -> None:
+    """One line on the copies and bundles distribute deleted: a bundle goes only with its recipient."""
+    gone = {PurePosixPath(path).stem for path in paths if path.startswith("bundles/")}
+    copies = [PurePosixPath(path).stem for path in paths if not path.startswith("bundles/")]
+    counts = [f"{len(copies)} {'copy' if len(copies) == 1 else 'copies'}"]
+    counts += [f"{len(gone)} bundle{'' if len(gone) == 1 else 's'}"] if gone else []
+    whose = "recipients no longer on the list" if set(copies) <= gone else "briefs or recipients no longer distributed"
+    print(f"removed {' and '.join(counts)} of {whose}")
+
+
 def trace_command(args: argparse.Namespace, project: None) -> int:
     from briefgen.trace import trace_file, trace_id
 
     if not args.pdfs and not args.ids:
-        raise BriefgenError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
+        raise UsageError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
     lookups = [(f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest)) for pdf in args.pdfs]
     lookups += [("", lambda copy_id=copy_id: trace_id(copy_id, args.manifest)) for copy_id in args.ids]
     failed = False
@@ -362,9 +378,10 @@ def _sources(paths: Sequence[Path], project: "Project") -> list[Path]:
     return found
 
 
-def _existing(path: Path) -> Path:
+def _existing(path: Path, kind: str = "source") -> Path:
     if not path.is_file():
-        raise BriefgenError([Diagnostic(display_path(path), "no such source file")])
+        message = "not a regular file" if path.exists() else f"no such {kind} file"
+        raise BriefgenError([Diagnostic(display_path(path), message)])
     return path
 
 

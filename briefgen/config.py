@@ -4,6 +4,8 @@ It is loaded and validated like a source, with the same ``PATH:LINE:COL`` errors
 file paths in it (logo, fonts) must name regular files inside the project.
 """
 
+import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +13,14 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
 from briefgen.load import load_source
-from briefgen.models import LANGUAGE_PATTERN, Identifier, Model, Text
+from briefgen.models import LANGUAGE_PATTERN, Identifier, Model, Text, ThemeRef
+from briefgen.theming import theme_names
 from briefgen.validate import validate_model
 
 CONFIG_NAME = "briefgen.yaml"
+HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?", re.I
+)
 
 
 def _inside_project(value: str, info: ValidationInfo) -> str:
@@ -104,8 +110,25 @@ DEFAULT_EDITIONS = {
 }
 
 
+def is_host_name(text: str) -> bool:
+    """Whether text is a bare host name (example.org) or IP address, not a URL or a host with a port."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return HOST_NAME.fullmatch(text) is not None
+    return True
+
+
+def _host_name(value: str) -> str:
+    if not is_host_name(value):
+        raise ValueError(f"'{value}' is not a host name; give one such as example.org, not a URL")
+    return value
+
+
 class Network(Model):
-    allow_hosts: list[Text] = Field([], description="Web hosts rendering may fetch images, CSS and fonts from.")
+    allow_hosts: list[Annotated[str, AfterValidator(_host_name)]] = Field(
+        [], description="Web hosts rendering may fetch images, CSS and fonts from, e.g. example.org."
+    )
 
 
 class ProjectConfig(Model):
@@ -116,7 +139,7 @@ class ProjectConfig(Model):
     fonts: Fonts = Fonts()
     paper: Paper = Paper.A4
     language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] = "en"
-    theme: Identifier = "brief"
+    theme: ThemeRef = "brief"
     editions: dict[Identifier, Edition] = Field(
         default_factory=lambda: dict(DEFAULT_EDITIONS),
         description="The audiences items may be restricted to, each an edition of the brief.",
@@ -125,11 +148,12 @@ class ProjectConfig(Model):
 
 
 def load_config(root: Path) -> ProjectConfig:
-    """The project's config from ``briefgen.yaml``, or the defaults when there is none."""
+    """The project's config from ``briefgen.yaml``, or the defaults when there is none; its theme must be one
+    the project has."""
     path = root / CONFIG_NAME
     if not path.is_file():
         return ProjectConfig()
     document = load_source(path, allow_empty=True)
     if document.data is None:
         return ProjectConfig()
-    return validate_model(document, ProjectConfig, context={"root": root})
+    return validate_model(document, ProjectConfig, context={"root": root, "theme": theme_names(root)})

@@ -67,6 +67,13 @@ class BuildReporter:
         label = "built  " if result.status is Status.BUILT else "skipped"
         self.out.print(f"{label} {entry.get('id')}: {outputs}{suffix}", markup=False)
 
+    def removed(self, brief_ids: list[str]) -> None:
+        """Say whose outputs a build deleted because their sources are gone."""
+        if not self.quiet:
+            briefs = "1 brief" if len(brief_ids) == 1 else f"{len(brief_ids)} briefs"
+            message = f"removed the outputs of {briefs} whose source is gone: {', '.join(brief_ids)}"
+            self.out.print(message, markup=False)
+
     def summary(self, manifest: Path) -> None:
         seconds = time.monotonic() - self.started
         counts = ", ".join(f"{self.counts[status]} {status}" for status in Status)

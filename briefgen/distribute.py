@@ -231,8 +231,12 @@ def distribute(
     jobs: int = 1,
     on_warning: Callable[[Diagnostic], None] = lambda warning: None,
     scheduler: str | None = None,
+    on_removed: Callable[[list[str]], None] = lambda paths: None,
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
+
+    The copies and bundles an earlier distribution there made for recipients no longer listed are deleted;
+    on_removed gets their paths in out_dir, when there are any.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
@@ -260,8 +264,9 @@ def distribute(
             document = {"copies": [rows[copy.copy_id] for copy in copies]}
             write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
             # a recipient taken off the list must not keep a copy in a folder that is about to be sent out
-            for relative in earlier - _files_listed(manifest):
-                remove_output(out_dir, relative)
+            gone = sorted(earlier - _files_listed(manifest))
+            if removed := [relative for relative in gone if remove_output(out_dir, relative)]:
+                on_removed(removed)
     return manifest
 
 
@@ -308,8 +313,8 @@ def _rendered_bases(
             warnings.update((str(warning), warning) for warning in result.rendered.warnings)
     for warning in warnings.values():
         on_warning(warning)
-    if problems:
-        raise BriefgenError(problems)
+    if problems:  # a broken theme or template fails every brief and edition alike: say so once
+        raise BriefgenError(dict.fromkeys(problems))
     return bases
 
 

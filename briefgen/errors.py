@@ -35,6 +35,10 @@ class BriefgenError(Exception):
         super().__init__("\n".join(str(diagnostic) for diagnostic in self.diagnostics))
 
 
+class UsageError(BriefgenError):
+    """A command used wrongly: an option or argument briefgen cannot take (exit status 2)."""
+
+
 def display_path(path: Path) -> str:
     """The path as the user should see it: relative to the working directory when inside it."""
     absolute = Path(os.path.abspath(path))

@@ -6,7 +6,7 @@ Light: the command line loads it first.
 from enum import StrEnum
 from pathlib import Path
 
-from briefgen.errors import BriefgenError, Diagnostic
+from briefgen.errors import Diagnostic, UsageError
 
 # The document-information key under which a personalised copy's PDF carries its copy id (distribute writes
 # it, trace reads it): it survives a stamp cropped off the page.
@@ -25,4 +25,4 @@ def format_for(output: Path) -> Format:
     except ValueError:
         choices = ", ".join(f".{f}" for f in Format)
         message = f"cannot tell the format from the suffix; use one of {choices}"
-        raise BriefgenError([Diagnostic(str(output), message)]) from None
+        raise UsageError([Diagnostic(str(output), message)]) from None

@@ -143,7 +143,7 @@ def load_source(path: Path, *, allow_empty: bool = False) -> SourceDocument:
     shown = display_path(path)
     try:
         if not path.is_file():
-            raise BriefgenError([Diagnostic(shown, "not a regular file")])
+            raise BriefgenError([Diagnostic(shown, "not a regular file" if path.exists() else "no such source file")])
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
             raise BriefgenError([Diagnostic(shown, f"source is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}")])

@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 
 from briefgen.analyse import Analysis, analyse
-from briefgen.config import CONFIG_NAME, ProjectConfig, load_config
-from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
+from briefgen.config import CONFIG_NAME, ProjectConfig, is_host_name, load_config
+from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import Format
 from briefgen.labels import format_date, load_labels
 from briefgen.load import brief_id, load_source
@@ -29,8 +29,10 @@ from briefgen.theming import (
     PACKAGE_DIR,
     available_themes,
     builtin_templates_dir,
+    no_such_theme,
     search_path_of,
     theme_chain,
+    theme_names,
 )
 from briefgen.validate import ValidatedAssessment, validate
 
@@ -49,8 +51,17 @@ class Project:
 
     @classmethod
     def open(cls, root: Path, theme: str | None = None, allow_hosts: Collection[str] = ()) -> "Project":
-        """The project in root, with its config read and checked."""
-        return cls(root, load_config(root), theme, tuple(allow_hosts))
+        """The project in root, with its config read and checked; UsageError for a theme it lacks or a host
+        that is not a host name."""
+        config = load_config(root)
+        if theme is not None and theme not in (themes := theme_names(root)):
+            raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes)}")])
+        if bad := [host for host in allow_hosts if not is_host_name(host)]:
+            hint = "--allow-host takes a host name such as example.org, not a URL"
+            raise UsageError(
+                [Diagnostic("briefgen", f"--allow-host: '{host}' is not a host name; {hint}") for host in bad]
+            )
+        return cls(root, config, theme, tuple(allow_hosts))
 
     @property
     def sources_dir(self) -> Path:

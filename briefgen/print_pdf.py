@@ -95,8 +95,11 @@ class ProjectFetcher(weasyprint.URLFetcher):
         return resolved
 
     def _check_host(self, url: str, host: str) -> None:
-        if host.lower() not in self.allowed_hosts:
+        if not self.allowed_hosts:
             raise RefusedResource(f"{url}: network access is off (allow a host with --allow-host)")
+        if host.lower() not in self.allowed_hosts:
+            allowed = ", ".join(sorted(self.allowed_hosts))
+            raise RefusedResource(f"{url}: {host} is not among the allowed hosts ({allowed}); add it with --allow-host")
         try:
             addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
         except OSError as exc:

@@ -63,12 +63,14 @@ def build(
     jobs: int = 1,
     scheduler: str | None = None,
     force: bool = False,
+    on_removed: Callable[[list[str]], None] = lambda brief_ids: None,
 ) -> Path:
     """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
 
     Several editions go into out_dir/EDITION/. Outputs whose cache key and recorded inputs are unchanged
     are skipped unless force. Calls on_result once per brief and edition as it finishes, writes the
-    manifest and the catalogue page, and returns the manifest's path.
+    manifest and the catalogue page, and returns the manifest's path. The outputs of briefs whose source
+    is gone are deleted, and on_removed gets their ids.
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
@@ -112,9 +114,9 @@ def build(
                     entries.append(entry)
                     on_result(BriefResult(source, Status.BUILT, entry))
         except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
-            write_manifest(out_dir, entries, project)
+            write_manifest(out_dir, entries, project, on_removed)
             raise
-        return write_manifest(out_dir, entries, project)
+        return write_manifest(out_dir, entries, project, on_removed)
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
@@ -232,16 +234,25 @@ def publish(
     }
 
 
-def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project: Project) -> Path:
-    """Merge this build's entries into the manifest; briefs whose source is gone leave it, with their outputs."""
+def write_manifest(
+    out_dir: Path,
+    entries: Iterable[dict[str, Any]],
+    project: Project,
+    on_removed: Callable[[list[str]], None] = lambda brief_ids: None,
+) -> Path:
+    """Merge this build's entries into the manifest; briefs whose source is gone leave it, with their outputs,
+    and on_removed gets their ids (once each, whatever their editions) when there are any."""
     path = out_dir / MANIFEST_NAME
-    merged = {}
+    merged, removed = {}, []
     for entry in _previous_entries(path):
         if (project.root / entry.get("source", "")).is_file():
             merged[_entry_key(entry)] = entry
         else:
             for output in entry.get("outputs", {}).values():
                 remove_output(out_dir, output.get("path", ""))
+            removed.append(entry["id"])
+    if removed:
+        on_removed(sorted(set(removed)))
     merged.update((_entry_key(entry), entry) for entry in entries)
     document = {"briefs": [merged[key] for key in sorted(merged)]}
     write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -249,11 +260,13 @@ def write_manifest(out_dir: Path, entries: Iterable[dict[str, Any]], project: Pr
     return path
 
 
-def remove_output(out_dir: Path, relative: str) -> None:
-    """Delete an output a manifest listed, if it lies inside the output folder."""
+def remove_output(out_dir: Path, relative: str) -> bool:
+    """Delete an output a manifest listed, if it lies inside the output folder; whether one was deleted."""
     path = (out_dir / relative).resolve()
     if relative and path.is_relative_to(out_dir.resolve()) and path.is_file():
         path.unlink()
+        return True
+    return False
 
 
 def _previous_entries(path: Path) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from briefgen.config import CONFIG_NAME
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.models import BRIEF_ID_PATTERN
 from briefgen.theming import builtin_templates_dir, project_templates_dir, template_names, template_search_path
 
@@ -31,7 +31,7 @@ def new_source(project_root: Path, brief_id: str) -> Path:
     """Add sources/ID.yaml from the starter source."""
     if not re.fullmatch(BRIEF_ID_PATTERN, brief_id):
         message = f"'{brief_id}' is not a brief id: use lower-case letters, digits, hyphens and dots"
-        raise BriefgenError([Diagnostic(brief_id, message)])
+        raise UsageError([Diagnostic(brief_id, message)])
     target = project_root / "sources" / f"{brief_id}.yaml"
     if target.exists():
         raise BriefgenError([Diagnostic(display_path(target), "already exists")])
@@ -50,7 +50,7 @@ def eject_template(project_root: Path, theme: str, name: str, force: bool = Fals
     names = template_names(layers)
     if name not in names:
         message = f"no built-in template named '{name}'; 'briefgen templates list' shows them"
-        raise BriefgenError([Diagnostic(name, message)])
+        raise UsageError([Diagnostic(name, message)])
     target = project_dir / name
     if target.exists() and not force:
         raise BriefgenError([Diagnostic(display_path(target), "already exists (use --force to replace it)")])

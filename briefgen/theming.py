@@ -8,7 +8,7 @@ run to) and the templates it changes. Themes are
 found in the project's ``templates/themes/`` first, then among the built-ins.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,12 +55,22 @@ def project_templates_dir(project_root: Path) -> Path:
 def available_themes(project_root: Path) -> dict[str, Theme]:
     """Every theme the project can use, by name; a project theme hides a built-in one of the same name."""
     found: dict[str, Theme] = {}
+    for name, theme_file in _theme_files(project_root).items():
+        spec = validate_model(load_source(theme_file), ThemeFile)
+        found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends, spec.pages)
+    return found
+
+
+def theme_names(project_root: Path) -> list[str]:
+    """The names of the themes the project can use, sorted, without reading their theme files."""
+    return sorted(_theme_files(project_root))
+
+
+def _theme_files(project_root: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
     for themes_dir in (project_templates_dir(project_root) / "themes", builtin_templates_dir() / "themes"):
         for theme_file in sorted(themes_dir.glob(f"*/{THEME_FILE}")):
-            name = theme_file.parent.name
-            if name not in found:
-                spec = validate_model(load_source(theme_file), ThemeFile)
-                found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends, spec.pages)
+            found.setdefault(theme_file.parent.name, theme_file)
     return found
 
 
@@ -70,10 +80,9 @@ def theme_chain(project_root: Path, name: str) -> list[Theme]:
     chain: list[Theme] = []
     while name is not None:
         if name not in themes:
-            known = ", ".join(sorted(themes))
-            hint = suggestion(name, themes) or f"; themes: {known}"
-            where = f"theme '{chain[-1].name}' extends" if chain else "no theme named"
-            raise BriefgenError([Diagnostic(_where(project_root, chain), f"{where} unknown theme '{name}'{hint}")])
+            extended = f"theme '{chain[-1].name}' extends unknown theme '{name}'{_hint(name, themes)}"
+            message = extended if chain else no_such_theme(name, themes)
+            raise BriefgenError([Diagnostic(_where(project_root, chain), message)])
         if any(theme.name == name for theme in chain):
             cycle = " -> ".join([*(theme.name for theme in chain), name])
             message = f"themes extend each other in a loop: {cycle}"
@@ -81,6 +90,15 @@ def theme_chain(project_root: Path, name: str) -> list[Theme]:
         chain.append(themes[name])
         name = themes[name].extends
     return chain
+
+
+def no_such_theme(name: str, themes: Iterable[str]) -> str:
+    """What to say of a theme name the project lacks: the name, then a did-you-mean or the themes there are."""
+    return f"no theme named '{name}'{_hint(name, themes)}"
+
+
+def _hint(name: str, themes: Iterable[str]) -> str:
+    return suggestion(name, themes) or f"; themes: {', '.join(sorted(themes))}"
 
 
 def page_budget(chain: Sequence[Theme]) -> int | None:

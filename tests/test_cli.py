@@ -97,11 +97,34 @@ def test_render_html(project: Path, name: str) -> None:
 def test_render_to_an_unknown_format_is_an_error(project: Path) -> None:
     proc = run_briefgen("render", SOURCE, "-o", "out.docx", cwd=project)
     assert_no_traceback(proc)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         "out.docx: error: cannot tell the format from the suffix; use one of .pdf, .html"
     ]
     assert not (project / "out.docx").exists()
+
+
+def test_trace_without_a_copy_is_bad_usage(project: Path) -> None:
+    proc = run_briefgen("trace", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["briefgen trace: error: give a PDF copy, or a copy id with --id"]
+
+
+@pytest.mark.parametrize("host", ["http://example.org/", "example.org:8080", "example.org/images", ""])
+def test_allow_host_takes_only_a_host_name(project: Path, host: str) -> None:
+    proc = run_briefgen("build", "--format", "html", "--allow-host", host, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    hint = "--allow-host takes a host name such as example.org, not a URL"
+    assert proc.stderr.splitlines() == [f"briefgen: error: --allow-host: '{host}' is not a host name; {hint}"]
+    assert not (project / "build").exists()
+
+
+@pytest.mark.parametrize("host", ["example.org", "Static.Example.ORG", "203.0.113.7", "2001:db8::1"])
+def test_allow_host_takes_host_names_and_addresses(project: Path, host: str) -> None:
+    proc = run_briefgen("build", "--format", "html", "--allow-host", host, cwd=project)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_render_reports_source_errors(project: Path) -> None:
@@ -153,6 +176,23 @@ def test_validate_without_sources(tmp_path: Path) -> None:
     assert_no_traceback(proc)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == ["sources: error: no sources (*.yaml) to process"]
+
+
+@pytest.mark.parametrize("args", [["validate"], ["validate", "sources/d.yaml"]], ids=["all", "named"])
+def test_validate_calls_a_folder_not_a_regular_file(project: Path, args: list[str]) -> None:
+    (project / "sources" / "d.yaml").mkdir()
+    proc = run_briefgen(*args, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "sources/d.yaml: error: not a regular file" in proc.stderr.splitlines()
+    assert proc.stderr.splitlines()[-1].endswith("sources valid")
+
+
+def test_validate_counts_a_missing_source_in_its_summary(project: Path) -> None:
+    proc = run_briefgen("validate", "nope.yaml", SOURCE, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["nope.yaml: error: no such source file", "1 of 2 sources valid"]
 
 
 def imported_modules(args: list[str], cwd: Path) -> str:

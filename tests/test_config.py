@@ -90,3 +90,13 @@ def test_a_logo_that_is_an_image_is_taken(tmp_path: Path) -> None:
     proc = run_briefgen("build", "--format", "html", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert "data:image/svg+xml;base64," in (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
+
+
+def test_a_url_among_the_allowed_hosts_is_located(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(root, "network:\n  allow_hosts: [example.org, 'https://cdn.example.org/']\n")
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    message = "'https://cdn.example.org/' is not a host name; give one such as example.org, not a URL"
+    assert proc.stderr.splitlines() == [f"briefgen.yaml:2:30: error: {message}"]

@@ -513,6 +513,37 @@ def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
     assert not (root / "dist").exists()
 
 
+def test_a_missing_recipients_file_is_called_so(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    proc = run_briefgen("distribute", "--recipients", "nosuch.csv", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["nosuch.csv: error: no such recipients file"]
+    assert not (root / "dist").exists()
+
+
+def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--theme", "nosuch", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["briefgen: error: --theme: no theme named 'nosuch'; themes: brief, memo"]
+
+
+def test_a_broken_theme_is_reported_once_for_every_brief_and_edition(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "templates" / "themes" / "a").mkdir(parents=True)
+    (root / "templates" / "themes" / "a" / "theme.yaml").write_text("description: A\nextends: b\n", encoding="utf-8")
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--theme", "a", "--jobs", "1", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/themes/a/theme.yaml: error: theme 'a' extends unknown theme 'b'; themes: a, brief, memo"
+    ]
+
+
 def test_a_recipient_taken_off_the_list_loses_their_copies(tmp_path: Path) -> None:
     """Distributing again into the same folder removes the copies and bundle of anyone no longer listed,
     and nothing briefgen did not write there."""
@@ -524,9 +555,20 @@ def test_a_recipient_taken_off_the_list_loses_their_copies(tmp_path: Path) -> No
     (root / "dist" / "notes.txt").write_text("ours", encoding="utf-8")
     proc = run_briefgen("distribute", "--recipients", "marie.csv", "--jobs", "1", cwd=root)
     assert proc.returncode == 0, proc.stderr
+    assert "removed 1 copy and 1 bundle of recipients no longer on the list" in proc.stdout.splitlines()
     assert sorted(tree(root / "dist")) == [
         "alpha/marie-dupont.pdf",
         "bundles/marie-dupont.zip",
         "manifest.json",
         "notes.txt",
     ]
+
+
+def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "marie.csv").write_text(recipients_csv(RECIPIENTS[2:]), encoding="utf-8")
+    assert run_briefgen("distribute", "--recipients", "marie.csv", "--jobs", "1", cwd=root).returncode == 0
+    proc = run_briefgen("distribute", "sources/alpha.yaml", "--recipients", "marie.csv", "--jobs", "1", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "removed 1 copy of briefs or recipients no longer distributed" in proc.stdout.splitlines()
+    assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())

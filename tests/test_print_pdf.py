@@ -241,6 +241,24 @@ def test_an_allowed_host_still_cannot_reach_private_addresses(tmp_path: Path) ->
     assert_nothing_leaked(root)
 
 
+def test_a_host_not_allowed_is_named_with_the_allowed_ones(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    proc = print_with(root, "", '<img src="http://127.0.0.1/x.png" alt="">', "--allow-host", "example.org")
+    assert proc.returncode == 1
+    refusal = "http://127.0.0.1/x.png: 127.0.0.1 is not among the allowed hosts (example.org); add it with --allow-host"
+    assert refusal in proc.stderr, proc.stderr
+    assert "network access is off" not in proc.stderr
+    assert_nothing_leaked(root)
+
+
+def test_without_allowed_hosts_the_network_is_off(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    proc = print_with(root, "", '<img src="http://127.0.0.1/x.png" alt="">')
+    assert proc.returncode == 1
+    assert "http://127.0.0.1/x.png: network access is off (allow a host with --allow-host)" in proc.stderr
+    assert_nothing_leaked(root)
+
+
 PIXEL = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )

@@ -133,6 +133,24 @@ def test_a_removed_source_disappears_from_the_manifest(tmp_path: Path) -> None:
     proc = run_briefgen("build", "--format", "html", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert list(entries(root)) == ["one"]
+    assert not (root / "build" / "two.html").exists()
+    assert "removed the outputs of 1 brief whose source is gone: two" in proc.stdout.splitlines()
+
+
+def test_a_quiet_build_removes_outputs_without_saying_so(tmp_path: Path) -> None:
+    sources = {"one.yaml": SAMPLE_TEXT, "two.yaml": SAMPLE_TEXT, "three.yaml": SAMPLE_TEXT}
+    root = make_project(tmp_path / "p", sources)
+    assert run_briefgen("build", "--format", "html", "--edition", "public,restricted", cwd=root).returncode == 0
+    (root / "sources" / "two.yaml").unlink()
+    (root / "sources" / "three.yaml").unlink()
+    proc = run_briefgen("build", "--format", "html", "--edition", "public,restricted", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "removed the outputs of 2 briefs whose source is gone: three, two" in proc.stdout.splitlines()
+    (root / "sources" / "one.yaml").rename(root / "sources" / "four.yaml")
+    quiet = run_briefgen("build", "--format", "html", "--edition", "public,restricted", "--quiet", cwd=root)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "removed" not in quiet.stdout
+    assert not (root / "build" / "public" / "one.html").exists()
 
 
 def test_building_one_source_keeps_the_others_in_the_manifest(tmp_path: Path) -> None:

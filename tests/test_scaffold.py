@@ -26,7 +26,7 @@ def test_new_adds_a_valid_source_and_refuses_bad_ids(tmp_path: Path) -> None:
     assert run_briefgen("validate", cwd=tmp_path).returncode == 0
     assert run_briefgen("new", "gulf-summit-2026", cwd=tmp_path).returncode == 1
     bad = run_briefgen("new", "Bad Id", cwd=tmp_path)
-    assert bad.returncode == 1 and "is not a brief id" in bad.stderr
+    assert bad.returncode == 2 and "is not a brief id" in bad.stderr
 
 
 def test_an_ejected_template_changed_by_one_line_changes_the_output(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_an_ejected_template_changed_by_one_line_changes_the_output(tmp_path: Pa
 
 def test_eject_refuses_an_unknown_name(tmp_path: Path) -> None:
     proc = run_briefgen("templates", "eject", "partials/nope.html.j2", cwd=tmp_path)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "no built-in template named 'partials/nope.html.j2'" in proc.stderr
 
 

@@ -138,12 +138,35 @@ def test_an_unknown_theme_in_a_source_is_located(tmp_path: Path) -> None:
     assert f"sources/{SAMPLE_ID}.yaml:{number}:10: error: unknown theme 'mem'; did you mean 'memo'?" in proc.stderr
 
 
-def test_an_unknown_theme_on_the_command_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("theme", "hint"), [("nope", "themes: brief, memo"), ("mem", "did you mean 'memo'?")], ids=["far", "close"]
+)
+def test_an_unknown_theme_on_the_command_line_is_bad_usage(tmp_path: Path, theme: str, hint: str) -> None:
     root = make_project(tmp_path / "p")
-    proc = run_briefgen("build", "--theme", "nope", cwd=root)
+    proc = run_briefgen("build", "--theme", theme, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"briefgen: error: --theme: no theme named '{theme}'; {hint}"]
+    assert not (root / "build").exists()
+
+
+def test_an_unknown_theme_in_the_config_is_located(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "briefgen.yaml").write_text("paper: a4\ntheme: nosuch\n", encoding="utf-8")
+    proc = run_briefgen("validate", cwd=root)
     assert_no_traceback(proc)
     assert proc.returncode == 1
-    assert "unknown theme 'nope'" in proc.stderr
+    assert proc.stderr.splitlines() == ["briefgen.yaml:2:8: error: unknown theme 'nosuch'; known themes: brief, memo"]
+
+
+def test_a_theme_extending_an_unknown_theme_is_reported_at_its_file(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/a/theme.yaml", "description: A\nextends: bief\n")
+    proc = run_briefgen("build", "--format", "html", "--theme", "a", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    message = "templates/themes/a/theme.yaml: error: theme 'a' extends unknown theme 'bief'; did you mean 'brief'?"
+    assert message in proc.stderr.splitlines()
 
 
 def test_themes_extending_each_other_in_a_loop(tmp_path: Path) -> None:
