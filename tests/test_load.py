@@ -242,7 +242,7 @@ def test_multiple_documents_are_refused(check) -> None:
     assert code == 1
     assert len(lines) == 1
     assert lines[0].startswith(at(separator, 1, "YAML syntax error: "))
-    assert "another document" in lines[0]
+    assert "a source holds one YAML document" in lines[0]
 
 
 def test_one_explicit_document_is_fine(check) -> None:
