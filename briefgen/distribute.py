@@ -17,7 +17,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,10 +28,10 @@ from pydantic import Field, StringConstraints, ValidationError
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
-from briefgen.models import EMAIL_PATTERN, Identifier, Model, Text, closest
+from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps
 from briefgen.publish import exclusive, remove_output, write_atomically
-from briefgen.validate import located
+from briefgen.validate import error_message, located
 
 if TYPE_CHECKING:
     from briefgen.batch import TaskResult
@@ -130,9 +130,19 @@ def _with(diagnostic: Diagnostic, message: str) -> Diagnostic:
 def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     shown = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BriefgenError([Diagnostic(shown, f"cannot read recipients: {exc}")]) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(shown, f"cannot read recipients: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02X}); export the spreadsheet as 'CSV UTF-8'"
+        raise BriefgenError([Diagnostic(shown, message, line)]) from None
+    if not text.strip():
+        raise BriefgenError(
+            [Diagnostic(shown, f"the file is empty; its first row names the columns: {', '.join(COLUMNS)}")]
+        )
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
     reader.fieldnames = header = [_column(name) for name in reader.fieldnames or ()]
     columns = ", ".join(COLUMNS)
@@ -148,8 +158,7 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     if header_problems:
         raise BriefgenError([Diagnostic(shown, message, 1) for message in header_problems])
     rows, problems = [], []
-    for row in reader:
-        line = reader.line_num
+    for line, row in _numbered(reader):
         if None in row:
             problems.append(Diagnostic(shown, "more fields than the header names", line))
             continue
@@ -159,6 +168,17 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
         except ValidationError as exc:
             problems.extend(Diagnostic(shown, _row_message(error), line) for error in exc.errors())
     return rows, problems
+
+
+def _numbered(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row with the line it starts on (a quoted field may run over several lines)."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        yield start, row
 
 
 def _dialect(text: str) -> type[csv.Dialect]:
@@ -181,9 +201,9 @@ def _row_message(error: Any) -> str:
         return f"{field}: missing"
     if error["type"] == "extra_forbidden":
         return f"{field}: not a column briefgen knows (columns: {', '.join(COLUMNS)})"
-    if error["type"] == "string_pattern_mismatch" and field == "email":
-        return "email: not an email address"
-    return f"{field}: {str(error['msg'])[0].lower()}{str(error['msg'])[1:]}"
+    if error["type"] == "string_pattern_mismatch" and error["ctx"]["pattern"] == SINGLE_LINE_PATTERN:
+        return f"{field}: must be one line"
+    return f"{field}: {error_message(error)}"
 
 
 def _yaml_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:

@@ -27,6 +27,8 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 GRADE_PATTERN = r"^[A-F][1-6]$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# C0 controls but tab and line breaks, and DEL: invisible in a brief, or garbage in its PDF
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _safe_markdown(text: str) -> str:
@@ -36,9 +38,11 @@ def _safe_markdown(text: str) -> str:
     return text
 
 
-def _no_bidi_controls(text: str) -> str:
+def _no_invisible_controls(text: str) -> str:
     if BIDI_CONTROLS.search(text):
         raise ValueError("bidirectional control characters are not allowed: they can make text read differently")
+    if found := CONTROL_CHARACTERS.search(text):
+        raise ValueError(f"the control character U+{ord(found.group()):04X} is not allowed; remove it")
     return text
 
 
@@ -70,13 +74,13 @@ def _declared(kind: str) -> AfterValidator:
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=SINGLE_LINE_PATTERN),
-    AfterValidator(_no_bidi_controls),
+    AfterValidator(_no_invisible_controls),
 ]
 Prose = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
     AfterValidator(_safe_markdown),
-    AfterValidator(_no_bidi_controls),
+    AfterValidator(_no_invisible_controls),
 ]
 Identifier = Annotated[
     str,

@@ -252,13 +252,15 @@ def _describe(error: Any, document: SourceDocument, model: type[BaseModel], dept
     span = document.span(loc)
     if span.implicit == "empty (null)" and not span.raw and loc in document.spans:
         return Diagnostic(shown, "needs a value", span.line, span.column)
-    message = _message(kind, error)
+    message = error_message(error)
     if span.implicit and kind in TEXT_EXPECTED and loc in document.spans:
         message += f'; YAML read {span.raw!r} as {span.implicit}: put it in quotes, "{span.raw}"'
     return Diagnostic(shown, message, span.line, span.column)
 
 
-def _message(kind: str, error: Any) -> str:
+def error_message(error: Any) -> str:
+    """One pydantic error's message in briefgen's words, without its place."""
+    kind: str = error["type"]
     if kind in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
         return "expected a date written as YYYY-MM-DD"
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in PATTERN_MESSAGES:

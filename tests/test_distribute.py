@@ -30,6 +30,7 @@ from helpers import (
 from pypdf import PdfReader, PdfWriter
 
 from briefgen.distribute import STAMPS_PER_SHEET, distribute, load_recipients
+from briefgen.errors import BriefgenError
 from briefgen.pipeline import Project
 
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
@@ -572,3 +573,37 @@ def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert "removed 1 copy of briefs or recipients no longer distributed" in proc.stdout.splitlines()
     assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())
+
+
+AWKWARD_CSVS = {
+    # name: (the file's bytes, the one error expected)
+    "latin-1": (
+        b"name,organisation,email\nJos\xe9 Ruiz,Org,jose@example.org\n",
+        "r.csv:2: error: not UTF-8 text (byte 0xE9); export the spreadsheet as 'CSV UTF-8'",
+    ),
+    "empty": (
+        b"",
+        "r.csv: error: the file is empty; its first row names the columns: name, organisation, email, edition",
+    ),
+    "name-over-two-lines": (
+        b'name,organisation,email\nAda,Org,ada@example.org\n"Bob\nJones",Org,bob@example.org\n',
+        "r.csv:3: error: name: must be one line",
+    ),
+    "control-character": (
+        b"name,organisation,email\nBob\x00Jones,Org,bob@example.org\n",
+        "r.csv:2: error: name: the control character U+0000 is not allowed; remove it",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", AWKWARD_CSVS)
+def test_an_awkward_csv_gets_one_error_at_the_row_it_starts_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    content, expected = AWKWARD_CSVS[case]
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "r.csv").write_bytes(content)
+    monkeypatch.chdir(root)
+    with pytest.raises(BriefgenError) as caught:
+        load_recipients(Path("r.csv"), Project.open(Path(".")))
+    assert [str(diagnostic) for diagnostic in caught.value.diagnostics] == [expected]

@@ -412,6 +412,14 @@ def test_bidirectional_controls_are_refused_in_prose_too(check) -> None:
     assert lines == [at(STANDFIRST, 15, message)]
 
 
+def test_a_control_character_written_as_an_escape_is_refused(check) -> None:
+    """YAML refuses a raw one; a double-quoted escape (\\x07) still brings it in."""
+    text = replace_line(T, TITLE, "divided over", "divided\\x07over")  # the title is double-quoted
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [at(TITLE, 10, "the control character U+0007 is not allowed; remove it")]
+
+
 # --- every error at once --------------------------------------------------------------------------
 
 
