@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
 from briefgen.load import load_source
-from briefgen.models import LANGUAGE_PATTERN, Identifier, Model, Text, ThemeRef
+from briefgen.models import COLOUR_PATTERN, LANGUAGE_PATTERN, Identifier, Model, Text, ThemeRef
 from briefgen.theming import theme_names
 from briefgen.validate import validate_model
 
@@ -66,7 +66,7 @@ def _an_image(value: str, info: ValidationInfo) -> str:
 ImageFile = Annotated[ProjectFile, AfterValidator(_an_image)]
 Colour = Annotated[
     str,
-    StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"),
+    StringConstraints(pattern=COLOUR_PATTERN),
     Field(description="A colour as #rrggbb."),
 ]
 

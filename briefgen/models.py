@@ -26,6 +26,7 @@ BRIEF_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 GRADE_PATTERN = r"^[A-F][1-6]$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # C0 controls but tab and line breaks, and DEL: invisible in a brief, or garbage in its PDF
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -22,6 +22,7 @@ from briefgen.load import DataPath, SourceDocument
 from briefgen.load import brief_id as brief_id_of
 from briefgen.models import (
     BRIEF_ID_PATTERN,
+    COLOUR_PATTERN,
     EMAIL_PATTERN,
     GRADE_PATTERN,
     IDENTIFIER_PATTERN,
@@ -40,6 +41,7 @@ PATTERN_MESSAGES = {
     LANGUAGE_PATTERN: "expected a language tag such as 'en', 'ru' or 'en-GB'",
     GRADE_PATTERN: "expected an Admiralty grade: a letter A-F then a digit 1-6, e.g. B2",
     EMAIL_PATTERN: "not an email address",
+    COLOUR_PATTERN: "expected a colour written as #rrggbb, e.g. #1b3a5c",
 }
 # Errors where quoting a value YAML typed implicitly (NO, 1.10, 12:30) would fix it.
 TEXT_EXPECTED = {"string_type", "enum", "string_pattern_mismatch", "literal_error"}
@@ -253,9 +255,26 @@ def _describe(error: Any, document: SourceDocument, model: type[BaseModel], dept
     if span.implicit == "empty (null)" and not span.raw and loc in document.spans:
         return Diagnostic(shown, "needs a value", span.line, span.column)
     message = error_message(error)
-    if span.implicit and kind in TEXT_EXPECTED and loc in document.spans:
+    if span.implicit and kind in TEXT_EXPECTED and loc in document.spans and _quoting_fixes(error, span.raw or ""):
         message += f'; YAML read {span.raw!r} as {span.implicit}: put it in quotes, "{span.raw}"'
     return Diagnostic(shown, message, span.line, span.column)
+
+
+def _quoting_fixes(error: Any, raw: str) -> bool:
+    """Whether the text as written, quoted so that YAML keeps it text, would be valid where it stands."""
+    if error["type"] == "enum":
+        return raw in re.findall(r"'([^']*)'", error["ctx"]["expected"])
+    if error["type"] == "string_pattern_mismatch":
+        return re.fullmatch(error["ctx"]["pattern"], raw) is not None
+    return True
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return "a number" if isinstance(value, int | float) else "a single value"
 
 
 def error_message(error: Any) -> str:
@@ -267,6 +286,8 @@ def error_message(error: Any) -> str:
         return PATTERN_MESSAGES[error["ctx"]["pattern"]]
     if kind == "value_error":
         return str(error["ctx"]["error"])
+    if kind in {"model_type", "dict_type"}:
+        return f"expected keys with values (key: value lines), found {_kind_of(error['input'])}"
     if kind == "enum":
         choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
         return f"'{error['input']}' is not one of: {', '.join(choices)}{suggestion(str(error['input']), choices)}"

@@ -310,7 +310,7 @@ def _cases() -> list[Case]:
     add(Case(HOSTILE_FILE_NAME, SAMPLE_TEXT, (misnamed,)))
 
     # --- sources that are not plain files inside the project ------------------------------------------
-    not_a_mapping = at(1, 1, "input should be a valid dictionary or instance of Assessment")
+    not_a_mapping = at(1, 1, "expected keys with values (key: value lines), found text")
     add(Case("source-symlinked-outside", Link(SECRET), (not_a_mapping,)))
     # an endless file and a pipe nobody writes to: refused (size cap, not a regular file), never read forever
     endless = at_re(None, None, ".+")

@@ -20,7 +20,7 @@ def test_config_errors_are_located_like_source_errors(tmp_path: Path) -> None:
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
     assert "briefgen.yaml:2:3: error: unknown key 'nmae'; did you mean 'name'?" in lines
-    assert any(line.startswith("briefgen.yaml:4:11: error: string should match pattern") for line in lines), lines
+    assert "briefgen.yaml:4:11: error: expected a colour written as #rrggbb, e.g. #1b3a5c" in lines
     assert any(line.startswith("briefgen.yaml:5:8: error: 'a5' is not one of: a4, letter") for line in lines), lines
     assert "briefgen.yaml:6:11: error: expected a language tag such as 'en', 'ru' or 'en-GB'" in lines
 

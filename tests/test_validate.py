@@ -176,6 +176,27 @@ def test_quoting_is_only_suggested_when_quotes_would_help(
     assert "put it in quotes" not in found[0], found[0]
 
 
+def test_quoting_is_not_advised_where_the_quoted_text_would_still_be_wrong(tmp_path: Path) -> None:
+    """0.3 read as a number is no likelihood quoted either: the error lists the likelihoods, nothing more."""
+    source = tmp_path / "brief.yaml"
+    source.write_text(SAMPLE_TEXT.replace("likelihood: likely", "likelihood: 0.3", 1), encoding="utf-8")
+    with pytest.raises(BriefgenError) as caught:
+        validate(load_source(source))
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message.startswith("'0.3' is not one of: almost no chance, very unlikely")
+    assert "quotes" not in diagnostic.message
+
+
+@pytest.mark.parametrize(("text", "found"), [("- a\n- b\n", "a list"), ("brief: [1, 2]\n", "a list")])
+def test_keys_where_a_list_stands_are_asked_for_in_plain_words(tmp_path: Path, text: str, found: str) -> None:
+    source = tmp_path / "brief.yaml"
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(BriefgenError) as caught:
+        validate(load_source(source))
+    messages = [diagnostic.message for diagnostic in caught.value.diagnostics]
+    assert f"expected keys with values (key: value lines), found {found}" in messages
+
+
 def test_a_quoted_trap_is_fine(check) -> None:
     text = replace_line(T, SERIES, "Commentary", '"NO"')
     text = replace_line(text, HORIZON, "12 months", '"1.10"')
