@@ -175,7 +175,7 @@ def new_command(args: argparse.Namespace, project: "Project") -> int:
 
 
 def templates_list_command(args: argparse.Namespace, project: "Project") -> int:
-    from briefgen.theming import available_themes, template_names, template_search_path
+    from briefgen.theming import available_themes, budget_of, template_names, template_search_path
 
     theme = project.theme or project.config.theme
     search_path = template_search_path(project.root, theme)
@@ -188,9 +188,11 @@ def templates_list_command(args: argparse.Namespace, project: "Project") -> int:
         hidden = f"  (hides {', '.join(str(search_path.index(f) + 1) for f in folders[1:])})" if folders[1:] else ""
         print(f"  {search_path.index(folders[0]) + 1}. {name}{hidden}")
     print("themes:")
-    for name, found in sorted(available_themes(project.root).items()):
+    themes = available_themes(project.root)
+    for name, found in sorted(themes.items()):
         notes = [f"extends {found.extends}"] if found.extends else []
-        notes += [f"at most {found.pages} page{'' if found.pages == 1 else 's'}"] if found.pages else []
+        if budget := budget_of(themes, name):
+            notes.append(f"at most {budget} page{'' if budget == 1 else 's'}")
         aside = f" ({'; '.join(notes)})" if notes else ""
         print(f"  {name}{aside}: {found.description}")
     return EXIT_OK
@@ -305,14 +307,14 @@ def _parser() -> argparse.ArgumentParser:
     templates = commands.add_parser("templates", help="list or copy the templates a brief is rendered with")
     template_commands = templates.add_subparsers(title="commands", required=True, metavar="COMMAND")
     listing = template_commands.add_parser("list", help="show the search path and which file wins for each name")
-    _add_theme_option(listing)
+    _add_theme_option(listing, help="list the templates of this theme (default: the config's)")
     listing.set_defaults(command=templates_list_command)
     eject = template_commands.add_parser("eject", help="copy a built-in template into templates/ to edit it")
     eject.add_argument(
         "name", metavar="NAME", help="a name from 'briefgen templates list', e.g. partials/masthead.html.j2"
     )
     eject.add_argument("--force", action="store_true", help="replace the project's copy if there is one")
-    _add_theme_option(eject)
+    _add_theme_option(eject, help="copy the template this theme would use (default: the config's)")
     eject.set_defaults(command=templates_eject_command)
     return parser
 
@@ -331,8 +333,10 @@ def _add_scheduler_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_theme_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--theme", metavar="NAME", help="render with this theme, whatever the sources and config say")
+def _add_theme_option(
+    parser: argparse.ArgumentParser, help: str = "render with this theme, whatever the sources and config say"
+) -> None:
+    parser.add_argument("--theme", metavar="NAME", help=help)
 
 
 def _add_network_option(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ run to) and the templates it changes. Themes are
 found in the project's ``templates/themes/`` first, then among the built-ins.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +105,17 @@ def page_budget(chain: Sequence[Theme]) -> int | None:
     """The most pages a brief should run to in the first theme of the chain: its own limit, else the
     nearest one it inherits."""
     return next((theme.pages for theme in chain if theme.pages is not None), None)
+
+
+def budget_of(themes: Mapping[str, Theme], name: str) -> int | None:
+    """A theme's page budget, its own or the nearest it inherits, among themes; None where a chain breaks."""
+    seen: set[str] = set()
+    while name in themes and name not in seen:
+        if themes[name].pages is not None:
+            return themes[name].pages
+        seen.add(name)
+        name = themes[name].extends or ""
+    return None
 
 
 def template_search_path(project_root: Path, theme: str) -> list[Path]:

@@ -4,6 +4,9 @@ from pathlib import Path
 
 from helpers import assert_no_traceback, make_project, pdf_text, run_briefgen
 
+from briefgen.config import ProjectConfig, load_config
+from briefgen.load import load_source
+
 
 def test_init_gives_a_project_that_builds(tmp_path: Path) -> None:
     proc = run_briefgen("init", "house", cwd=tmp_path)
@@ -55,3 +58,12 @@ def test_new_takes_an_id_with_a_language_part(tmp_path: Path) -> None:
     made = run_briefgen("new", "first-brief.ru", cwd=root)
     assert made.returncode == 0, made.stderr
     assert (root / "sources" / "first-brief.ru.yaml").is_file()
+
+
+def test_the_config_init_writes_holds_every_key_at_its_default(tmp_path: Path) -> None:
+    """What the README says of it: change a value there and only that setting moves."""
+    made = run_briefgen("init", tmp_path / "fresh", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    written = load_source(tmp_path / "fresh" / "briefgen.yaml").data
+    assert set(written) == set(ProjectConfig.model_fields) - {"fonts"}  # fonts: commented out, the bundled ones
+    assert load_config(tmp_path / "fresh") == ProjectConfig()
