@@ -253,3 +253,19 @@ def test_no_page_of_an_edition_ends_with_a_lone_label(tmp_path: Path) -> None:
     lone_label = re.compile(r"\b(EVIDENCE|ACTORS|SOURCES)\s+CSTO summit · Astana")  # then the running footer
     for number, page in enumerate(pages, start=1):
         assert not lone_label.search(page), f"page {number} ends: {page[-200:]}"
+
+
+def test_beside_editions_the_catalogue_marks_the_full_brief_as_holding_everything(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {"judgment.yaml": RESTRICTED_JUDGMENT})
+    for editions in ([], ["--edition", "public,restricted"]):
+        proc = run_briefgen("build", "--format", "html", *editions, cwd=root)
+        assert proc.returncode == 0, proc.stderr
+    catalogue = html_text((root / "build" / "index.html").read_text(encoding="utf-8")).text
+    assert catalogue.count("Full brief, every audience") == 1
+    assert catalogue.count("Public edition") == 1 and catalogue.count("Restricted edition") == 1
+
+
+def test_without_editions_the_catalogue_marks_no_brief(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {"judgment.yaml": RESTRICTED_JUDGMENT})
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    assert "every audience" not in (root / "build" / "index.html").read_text(encoding="utf-8")
