@@ -20,6 +20,7 @@ from briefgen.load import brief_id, load_source
 from briefgen.render_html import (
     Medium,
     Presentation,
+    Stylesheet,
     make_environment,
     render_catalogue,
     render_html,
@@ -155,13 +156,14 @@ def render_brief(
     brief = validated.assessment.brief
     outputs: dict[Format, bytes] = {}
     pages = None
+    style_warnings: tuple[Diagnostic, ...] = ()
     files_read: list[Path] = []
     if Format.HTML in formats:
         outputs[Format.HTML] = render_html(analysis, env, Medium.SCREEN, presentation, files_read).encode("utf-8")
     if Format.PDF in formats:
         from briefgen.print_pdf import print_pdf  # WeasyPrint loads only when a PDF is wanted
 
-        stylesheets: list[str] = []
+        stylesheets: list[Stylesheet] = []
         html = render_html(analysis, env, Medium.PRINT, presentation, files_read, stylesheets)
         printed = print_pdf(
             html,
@@ -174,6 +176,7 @@ def render_brief(
         outputs[Format.PDF] = printed.data
         pages = printed.pages
         files_read.extend(printed.files_read)
+        style_warnings = printed.warnings
     summary = BriefSummary(
         brief.title,
         brief.series,
@@ -182,7 +185,7 @@ def render_brief(
         validated.assessment.bottom_line,
         format_date(brief.published, presentation.labels),
     )
-    warnings = (*validated.warnings, *_over_budget(path, pages, presentation))
+    warnings = (*validated.warnings, *style_warnings, *_over_budget(path, pages, presentation))
     files = tuple(dict.fromkeys(files_read))
     return RenderedBrief(
         validated.brief_id, edition, path, outputs, pages, summary, warnings, files, presentation.themes
@@ -234,7 +237,7 @@ def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
     from briefgen.print_pdf import print_pdf
 
     env, presentation = _presentation(project)
-    stylesheets: list[str] = []
+    stylesheets: list[Stylesheet] = []
     html = render_stamp_sheet(stamps, env, presentation, stylesheets)
     printed = print_pdf(
         html,

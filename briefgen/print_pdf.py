@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from briefgen.errors import BriefgenError, Diagnostic
+from briefgen.errors import BriefgenError, Diagnostic, Severity
 from briefgen.native_libraries import libraries_from_ldconfig_cache
 
 with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs looking for Pango & co.
@@ -33,6 +33,8 @@ with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs
 
 MAX_DATA_URL_BYTES = 2_000_000
 MAX_FILE_BYTES = 20_000_000
+PLACE = re.compile(r",? at (\d+):(\d+)")  # where in a stylesheet WeasyPrint's warning points
+IGNORED = re.compile(r"Ignored `(.*)`(.*)")
 DATA_URL_SHOWN = 48
 LONG_DATA_URL = re.compile(rf"data:[^\s'\"]{{{DATA_URL_SHOWN + 1},}}")
 
@@ -42,6 +44,7 @@ class PrintedPdf:
     data: bytes
     pages: int
     files_read: tuple[Path, ...]
+    warnings: tuple[Diagnostic, ...] = ()  # what the printer ignored in the stylesheets
 
 
 class RefusedResource(Exception):
@@ -113,7 +116,7 @@ class ProjectFetcher(weasyprint.URLFetcher):
 def print_pdf(
     html: str,
     *,
-    stylesheets: Sequence[str] = (),
+    stylesheets: Sequence[tuple[str, str, bool]] = (),
     base_dir: Path,
     allowed_roots: Sequence[Path],
     allowed_hosts: Collection[str] = (),
@@ -122,13 +125,14 @@ def print_pdf(
 ) -> PrintedPdf:
     """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken.
 
-    stylesheets: CSS texts applied in order after the HTML's own; each is parsed once per process.
+    stylesheets: (origin, CSS, whether its lines are the origin's) applied in order after the HTML's own;
+        each CSS is parsed once per process. What the printer ignores in one is a warning at its origin.
     tagged: write the document's structure (headings, lists, tables, alt text) for assistive technology.
     """
     base_url = base_dir.resolve().as_uri() + "/"
     roots, hosts = tuple(allowed_roots), frozenset(allowed_hosts)
     try:
-        sheets = [_parsed_stylesheet(css, base_url, roots, hosts) for css in stylesheets]
+        sheets = [_parsed_stylesheet(css, base_url, roots, hosts) for _, css, _ in stylesheets]
         counter_styles, color_profiles = CounterStyle(), {}
         for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
             counter_styles.update(sheet.counter_styles)
@@ -146,13 +150,37 @@ def print_pdf(
     except _Failed as exc:
         raise BriefgenError(Diagnostic(shown_as, message) for message in exc.messages) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
-    return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(files_read)))
+    warnings = tuple(
+        _ignored(message, origin, a_file)
+        for (origin, _, a_file), sheet in zip(stylesheets, sheets, strict=True)
+        for message in sheet.ignored
+    )
+    return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(files_read)), warnings)
+
+
+def _ignored(message: str, origin: str, a_file: bool) -> Diagnostic:
+    """A warning of what WeasyPrint ignored in a stylesheet ("Ignored `x` at 3:5, unknown property."), placed
+    at the stylesheet's line when the stylesheet is a file of its own."""
+    text, line, column, where = message.strip().removeprefix("Error: "), None, None, ""
+    if place := PLACE.search(text):
+        text = text[: place.start()] + text[place.end() :]
+        if a_file:
+            line, column = int(place.group(1)), int(place.group(2))
+        else:
+            where = f" (at {place.group(1)}:{place.group(2)} of the block)"
+    text = text.strip().rstrip(".")
+    if found := IGNORED.fullmatch(text):
+        text = f"the PDF printer ignores `{found.group(1)}`{found.group(2)}"
+    else:
+        text = f"the PDF printer: {text[:1].lower() + text[1:] if text[1:2].islower() else text}"
+    return Diagnostic(origin, text + where, line, column, severity=Severity.WARNING)
 
 
 @dataclass(frozen=True)
 class _ParsedStylesheet:
     css: weasyprint.CSS
     files_read: tuple[Path, ...]  # what parsing it read (fonts of @font-face rules), for every brief using it
+    ignored: tuple[str, ...]  # WeasyPrint's warnings of what it ignored, for every brief using it
     counter_styles: dict[str, Any]
     color_profiles: dict[str, Any]
 
@@ -174,7 +202,7 @@ def _parsed_stylesheet(
     fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
     counter_styles: dict[str, Any] = {}
     color_profiles: dict[str, Any] = {}
-    with _reading(fetcher):
+    with _reading(fetcher), _collected(logging.WARNING) as ignored:
         sheet = weasyprint.CSS(
             string=css,
             base_url=base_url,
@@ -184,7 +212,8 @@ def _parsed_stylesheet(
             color_profiles=color_profiles,
             media_type="print",
         )
-    return _ParsedStylesheet(sheet, tuple(dict.fromkeys(fetcher.files_read)), counter_styles, color_profiles)
+    files_read = tuple(dict.fromkeys(fetcher.files_read))
+    return _ParsedStylesheet(sheet, files_read, tuple(ignored), counter_styles, color_profiles)
 
 
 @contextlib.contextmanager
@@ -193,7 +222,7 @@ def _reading(fetcher: ProjectFetcher) -> Iterator[None]:
 
     WeasyPrint's error-level log messages (broken image, bad font) count as failures.
     """
-    with _collect_errors() as logged:
+    with _collected(logging.ERROR) as logged:
         try:
             yield
         except FatalURLFetchingError as exc:
@@ -227,19 +256,21 @@ def _font_config() -> FontConfiguration:
     return config
 
 
-class _ErrorCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+class _Collector(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        if record.levelno < logging.ERROR or self.level >= logging.ERROR:  # warnings apart from errors
+            self.messages.append(record.getMessage())
 
 
 @contextlib.contextmanager
-def _collect_errors() -> Iterator[list[str]]:
-    """Turn WeasyPrint's error-level log messages (broken image, bad font) into errors of this brief."""
-    handler = _ErrorCollector()
+def _collected(level: int) -> Iterator[list[str]]:
+    """WeasyPrint's log messages of the level while the block runs: errors (a broken image, a bad font)
+    fail the brief; warnings while a stylesheet is parsed tell what it ignored."""
+    handler = _Collector(level)
     weasyprint.LOGGER.addHandler(handler)
     try:
         yield handler.messages

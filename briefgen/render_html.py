@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -36,9 +36,20 @@ from briefgen.theming import Theme, page_budget
 ENTRY_TEMPLATE = "brief.html.j2"
 # The project files a render in progress has read through embed() or project_url().
 _FILES_READ: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar("files_read", default=None)
+
+
+class Stylesheet(NamedTuple):
+    """A stylesheet the templates declared: where it comes from as shown to the user (a file, or a
+    template's style block), its CSS, and whether the CSS's lines are the file's."""
+
+    origin: str
+    css: str
+    a_file: bool = True
+
+
 # The style sheets of a render for the PDF printer, which parses each text once per process; None
 # when the templates' styles go inline into the HTML as <style> elements.
-_STYLESHEETS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("stylesheets", default=None)
+_STYLESHEETS: contextvars.ContextVar[list[Stylesheet] | None] = contextvars.ContextVar("stylesheets", default=None)
 STYLE_MEDIA = ("all", "print", "screen")
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
@@ -117,7 +128,11 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     env.filters.update((name, _on_defined(function)) for name, function in filters.items())
     env.globals.update(
         stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media),
-        style=lambda caller, media=None: _style_element(caller(), media),
+        style=jinja2.pass_context(
+            lambda context, caller, media=None: _style_element(
+                Stylesheet(_style_block_origin(env, context), caller(), a_file=False), media
+            )
+        ),
         asset_url=lambda name: _asset_url(search_path, name),
         project_url=lambda name: Markup(_project_file(project_root, name).as_uri()),
         embed=lambda name: _data_uri(_project_file(project_root, name)),
@@ -133,7 +148,7 @@ def render_html(
     medium: Medium,
     presentation: Presentation,
     files_read: list[Path] | None = None,
-    stylesheets: list[str] | None = None,
+    stylesheets: list[Stylesheet] | None = None,
 ) -> str:
     """Render the brief's HTML document; raise BriefgenError naming the template and line on a mistake.
 
@@ -155,7 +170,10 @@ def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environmen
 
 
 def render_stamp_sheet(
-    stamps: Sequence[tuple[str, str]], env: jinja2.Environment, presentation: Presentation, stylesheets: list[str]
+    stamps: Sequence[tuple[str, str]],
+    env: jinja2.Environment,
+    presentation: Presentation,
+    stylesheets: list[Stylesheet],
 ) -> str:
     """Render the sheet of copy stamps, for printing: a page of the stamp font's whole repertoire, then
     one page per (recipient line, copy id).
@@ -171,7 +189,7 @@ def _render(
     name: str,
     context: dict[str, Any],
     presentation: Presentation,
-    stylesheets: list[str] | None = None,
+    stylesheets: list[Stylesheet] | None = None,
 ) -> str:
     """Render a template; with stylesheets, its styles are collected there instead of put in the HTML."""
     context = {
@@ -261,29 +279,34 @@ def _data_uri(path: Path) -> Markup:
     return Markup(f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}")
 
 
-def _stylesheet(env: jinja2.Environment, name: str) -> str:
-    """The text of a stylesheet found on the template search path."""
+def _style_block_origin(env: jinja2.Environment, context: jinja2.runtime.Context) -> str:
+    filename = env.get_template(context.name).filename if context.name else None
+    return f"{_shown(filename, context.name)} (a style block)"
+
+
+def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
+    """A stylesheet found on the template search path."""
     assert isinstance(env.loader, jinja2.FileSystemLoader)
     try:
-        source, _, _ = env.loader.get_source(env, name)
+        source, filename, _ = env.loader.get_source(env, name)
     except UnicodeDecodeError as exc:  # the stylesheet's own fault, not that of the template naming it
         path = next(Path(folder) / name for folder in env.loader.searchpath if (Path(folder) / name).is_file())
         line = exc.object[: exc.start].count(b"\n") + 1
         raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
-    return source
+    return Stylesheet(_shown(filename, name), source)
 
 
-def _style_element(css: str, media: str | None) -> Markup:
+def _style_element(sheet: Stylesheet, media: str | None) -> Markup:
     """CSS as a <style> element, or nothing when the PDF printer takes the render's styles apart."""
     if media is not None and media not in STYLE_MEDIA:
         raise jinja2.TemplateError(f"style media '{media}' is not one of {', '.join(STYLE_MEDIA)}")
     collected = _STYLESHEETS.get()
     if collected is not None:
         if media != "screen":
-            collected.append(str(css))
+            collected.append(sheet._replace(css=str(sheet.css)))
         return Markup("")
     media_attribute = f' media="{media}"' if media is not None else ""
-    text = str(css).replace("</", "<\\/")  # no CSS text may close the element early
+    text = str(sheet.css).replace("</", "<\\/")  # no CSS text may close the element early
     return Markup(f"<style{media_attribute}>\n{text}\n</style>")
 
 

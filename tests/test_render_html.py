@@ -1,5 +1,6 @@
 """Stage 4, render HTML: the brief's data reaches the page, escaped, through overridable templates."""
 
+import json
 import re
 from pathlib import Path
 
@@ -257,3 +258,35 @@ def test_a_stylesheet_that_is_not_utf8_is_named_with_its_line(tmp_path: Path, ou
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == ["templates/brief.css:2: error: not valid UTF-8; save it as UTF-8"]
     assert not (root / output).exists()
+
+
+def test_what_the_pdf_printer_ignores_in_a_project_stylesheet_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    css = "body { colr: red; }\nh1 { font-size: ; }\n"
+    (root / "templates" / "brief.css").write_text(css, encoding="utf-8")
+    proc = run_briefgen("build", "--format", "pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    expected = [
+        "templates/brief.css:1:8: warning: the PDF printer ignores `colr: red`, unknown property",
+        "templates/brief.css:2:6: warning: the PDF printer ignores `font-size: `, no value",
+    ]
+    assert [line for line in proc.stderr.splitlines() if "PDF printer" in line] == expected
+    [entry] = json.loads((root / "build" / "manifest.json").read_text(encoding="utf-8"))["briefs"]
+    assert [warning for warning in entry["warnings"] if "PDF printer" in warning] == expected
+
+
+def test_a_style_block_is_named_by_its_template(tmp_path: Path) -> None:
+    block = "{% call style() %}\np { colr: red; }\n{% endcall %}"
+    _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, block)}, "out.pdf")
+    assert proc.returncode == 0, proc.stderr
+    assert "templates/brief.html.j2 (a style block): warning: the PDF printer ignores `colr: red`" in proc.stderr
+
+
+def test_the_built_in_styles_give_the_pdf_printer_nothing_to_ignore(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    for theme in ("brief", "memo"):
+        proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", f"{theme}.pdf", "--theme", theme, cwd=root)
+        assert proc.returncode == 0, proc.stderr
+        assert "warning" not in proc.stderr, proc.stderr
