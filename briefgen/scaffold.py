@@ -2,11 +2,11 @@
 
 import re
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from briefgen.config import CONFIG_NAME
 from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
-from briefgen.models import BRIEF_ID_PATTERN
+from briefgen.models import BRIEF_ID_PATTERN, closest
 from briefgen.theming import builtin_templates_dir, project_templates_dir, template_names, template_search_path
 
 STARTER_ID = "first-brief"
@@ -49,7 +49,10 @@ def eject_template(project_root: Path, theme: str, name: str, force: bool = Fals
     layers = [folder for folder in template_search_path(project_root, theme) if folder != project_dir]
     names = template_names(layers)
     if name not in names:
-        message = f"no built-in template named '{name}'; 'briefgen templates list' shows them"
+        same_file = [known for known in names if PurePosixPath(known).name == PurePosixPath(name).name]
+        meant = same_file[0] if same_file else closest(name, names)
+        hint = f"did you mean '{meant}'?" if meant else "'briefgen templates list' shows them"
+        message = f"no built-in template named '{name}'; {hint}"
         raise UsageError([Diagnostic(name, message)])
     target = project_dir / name
     if target.exists() and not force:

@@ -67,3 +67,11 @@ def test_the_config_init_writes_holds_every_key_at_its_default(tmp_path: Path) -
     written = load_source(tmp_path / "fresh" / "briefgen.yaml").data
     assert set(written) == set(ProjectConfig.model_fields) - {"fonts"}  # fonts: commented out, the bundled ones
     assert load_config(tmp_path / "fresh") == ProjectConfig()
+
+
+def test_eject_suggests_the_template_a_near_name_meant(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    for asked in ("masthead.html.j2", "partials/mastead.html.j2"):
+        proc = run_briefgen("templates", "eject", asked, cwd=root)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().endswith("did you mean 'partials/masthead.html.j2'?"), proc.stderr
