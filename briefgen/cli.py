@@ -69,6 +69,8 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.console import BuildReporter
     from briefgen.publish import Status, build
 
+    for edition in args.editions or ():
+        project.check_edition(edition)
     sources = _sources(args.paths, project)
     if Format.PDF in args.formats and subsetter_missing():
         print(SUBSETTER_WARNING, file=sys.stderr)
@@ -98,6 +100,7 @@ def render_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.publish import write_atomically
 
     output_format = format_for(args.output)
+    project.check_edition(args.edition)
     rendered = render_brief(_existing(args.path), project, [output_format], args.edition)
     _report(rendered.warnings)
     write_atomically(args.output, rendered.outputs[output_format])

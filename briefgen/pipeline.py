@@ -12,11 +12,12 @@ from typing import Any
 import jinja2
 
 from briefgen.analyse import Analysis, analyse
-from briefgen.config import CONFIG_NAME, ProjectConfig, is_host_name, load_config
+from briefgen.config import ProjectConfig, is_host_name, load_config
 from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import Format
 from briefgen.labels import format_date, load_labels
 from briefgen.load import brief_id, load_source
+from briefgen.models import suggestion
 from briefgen.render_html import (
     Medium,
     Presentation,
@@ -78,11 +79,11 @@ class Project:
         return [self.root, PACKAGE_DIR, builtin_templates_dir()]
 
     def check_edition(self, edition: str | None) -> None:
-        """Refuse an edition the config does not define (None, the full brief, is always fine)."""
+        """Refuse, as bad usage, an edition the config does not define (None, the full brief, is always fine)."""
         if edition is not None and edition not in self.config.editions:
             known = ", ".join(self.config.editions)
-            message = f"unknown edition '{edition}'; the project's editions are: {known}"
-            raise BriefgenError([Diagnostic(display_path(self.root / CONFIG_NAME), message)])
+            hint = suggestion(edition, self.config.editions) or f"; the project's editions are: {known}"
+            raise UsageError([Diagnostic("briefgen", f"--edition: unknown edition '{edition}'{hint}")])
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:

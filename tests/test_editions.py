@@ -176,15 +176,23 @@ def test_the_manifest_matches_the_files_after_building_an_edition(tmp_path: Path
     assert stale == [], f"manifest entries whose sha256 does not match the file: {stale}"
 
 
-def test_an_unknown_edition_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (("build", "--format", "html", "--edition", "secret"), "the project's editions are: public, restricted"),
+        (("build", "--edition", "public,publik"), "did you mean 'public'?"),
+        (("render", "sources/judgment.yaml", "-o", "out.html", "--edition", "secret"), "the project's editions"),
+    ],
+    ids=["build", "build-misspelt", "render"],
+)
+def test_an_unknown_edition_is_bad_usage(tmp_path: Path, command: tuple[str, ...], message: str) -> None:
     root = make_project(tmp_path / "project", {"judgment.yaml": RESTRICTED_JUDGMENT})
-    proc = run_briefgen("build", "--format", "html", "--edition", "secret", cwd=root)
+    proc = run_briefgen(*command, cwd=root)
     assert_no_traceback(proc)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if ": error: " in line]
-    assert errors and "'secret'" in errors[0], proc.stderr
-    assert "public" in errors[0] and "restricted" in errors[0]
-    assert list(root.glob("build/**/*.html")) == []
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    [error] = proc.stderr.splitlines()
+    assert error.startswith("briefgen: error: --edition: unknown edition ") and message in error, error
+    assert not (root / "build").exists() and not (root / "out.html").exists()
 
 
 def test_an_unknown_audience_is_located_with_a_suggestion(check) -> None:
