@@ -280,8 +280,15 @@ def _data_uri(path: Path) -> Markup:
 
 
 def _style_block_origin(env: jinja2.Environment, context: jinja2.runtime.Context) -> str:
-    filename = env.get_template(context.name).filename if context.name else None
-    return f"{_shown(filename, context.name)} (a style block)"
+    """The template holding a style block, as shown to the user."""
+    found = _on_search_path(env, context.name) if context.name else None
+    return f"{_shown(str(found) if found else None, context.name)} (a style block)"
+
+
+def _on_search_path(env: jinja2.Environment, name: str) -> Path | None:
+    """The file a template or stylesheet name finds first on the search path."""
+    folders = env.loader.searchpath if isinstance(env.loader, jinja2.FileSystemLoader) else []
+    return next((Path(folder) / name for folder in folders if (Path(folder) / name).is_file()), None)
 
 
 def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
@@ -290,7 +297,7 @@ def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
     try:
         source, filename, _ = env.loader.get_source(env, name)
     except UnicodeDecodeError as exc:  # the stylesheet's own fault, not that of the template naming it
-        path = next(Path(folder) / name for folder in env.loader.searchpath if (Path(folder) / name).is_file())
+        path = _on_search_path(env, name) or Path(name)
         line = exc.object[: exc.start].count(b"\n") + 1
         raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
     return Stylesheet(_shown(filename, name), source)
