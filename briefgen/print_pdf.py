@@ -202,7 +202,7 @@ def _parsed_stylesheet(
     fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
     counter_styles: dict[str, Any] = {}
     color_profiles: dict[str, Any] = {}
-    with _reading(fetcher), _collected(logging.WARNING) as ignored:
+    with _reading(fetcher), _collected(logging.WARNING, below=logging.ERROR) as ignored:
         sheet = weasyprint.CSS(
             string=css,
             base_url=base_url,
@@ -257,20 +257,23 @@ def _font_config() -> FontConfiguration:
 
 
 class _Collector(logging.Handler):
-    def __init__(self, level: int) -> None:
-        super().__init__(level)
+    """The messages of levels from `lowest` up to, not including, `below`."""
+
+    def __init__(self, lowest: int, below: int) -> None:
+        super().__init__(lowest)
+        self.below = below
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno < logging.ERROR or self.level >= logging.ERROR:  # warnings apart from errors
+        if record.levelno < self.below:
             self.messages.append(record.getMessage())
 
 
 @contextlib.contextmanager
-def _collected(level: int) -> Iterator[list[str]]:
+def _collected(lowest: int, below: int = logging.CRITICAL + 1) -> Iterator[list[str]]:
     """WeasyPrint's log messages of the level while the block runs: errors (a broken image, a bad font)
     fail the brief; warnings while a stylesheet is parsed tell what it ignored."""
-    handler = _Collector(level)
+    handler = _Collector(lowest, below)
     weasyprint.LOGGER.addHandler(handler)
     try:
         yield handler.messages

@@ -86,7 +86,7 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
     known may list the project's themes and editions ({"theme": [...], "edition": [...]}); a theme or
     audience the brief names must then be one of them.
     """
-    if (misnamed := check_brief_id(document.path)) is not None:
+    if (misnamed := _misnamed(document.path)) is not None:
         raise BriefgenError([misnamed])
     data = document.data
     structural = [_locate(problem, document) for problem in check_structure(data)]
@@ -105,7 +105,7 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
     return ValidatedAssessment(document, assessment, tuple(_sorted(problems)))
 
 
-def check_brief_id(path: Path) -> Diagnostic | None:
+def _misnamed(path: Path) -> Diagnostic | None:
     """An error when a source's file name does not make a brief id, which names its outputs and their links."""
     brief_id = brief_id_of(path)
     if re.fullmatch(BRIEF_ID_PATTERN, brief_id):
