@@ -23,11 +23,15 @@ from briefgen.theming import THEME_FILE, builtin_templates_dir, project_template
 
 
 def shared_digest(project: Project) -> str:
-    """The digest of what every brief of the project depends on: all but the files inside theme folders
-    (their theme.yaml files included, which every brief reads)."""
-    digest = hashlib.sha256()
-    for part in (__version__, importlib.metadata.version("weasyprint"), project.theme or "", *project.allowed_hosts):
-        digest.update(part.encode("utf-8") + b"\0")
+    """The digest of what every brief of the project depends on: the versions and options that change
+    rendering, and all files but those inside theme folders (their theme.yaml files included, which every
+    brief reads)."""
+    versions_and_options = (
+        __version__,
+        importlib.metadata.version("weasyprint"),
+        project.theme or "",
+        *project.allowed_hosts,
+    )
     config = project.root / CONFIG_NAME
     named = [project.config.brand.logo] + [
         path
@@ -38,7 +42,7 @@ def shared_digest(project: Project) -> str:
     files = [config, *(project.root / name for name in named if name)]
     for folder in _template_folders(project):
         files.extend(path for path in _files(folder) if _theme_of(path, folder) is None or path.name == THEME_FILE)
-    return _digest(files)
+    return _digest(project, files, versions_and_options)
 
 
 def theme_digests(project: Project) -> dict[str, str]:
@@ -48,7 +52,7 @@ def theme_digests(project: Project) -> dict[str, str]:
         for path in _files(folder):
             if (theme := _theme_of(path, folder)) is not None and path.name != THEME_FILE:
                 by_theme.setdefault(theme, []).append(path)
-    return {theme: _digest(files) for theme, files in sorted(by_theme.items())}
+    return {theme: _digest(project, files) for theme, files in sorted(by_theme.items())}
 
 
 def _template_folders(project: Project) -> tuple[Path, Path]:
@@ -65,11 +69,24 @@ def _theme_of(path: Path, folder: Path) -> str | None:
     return parts[1] if len(parts) > 2 and parts[0] == "themes" else None
 
 
-def _digest(files: Iterable[Path]) -> str:
+def _digest(project: Project, files: Iterable[Path], parts: Iterable[str] = ()) -> str:
+    """The digest of some strings and of files, each named by where it lies relative to the project or to
+    briefgen's templates: a project moved or checked out elsewhere keeps its keys."""
     digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
     for path in files:
-        digest.update(str(path).encode("utf-8") + b"\0" + (file_hash(path) or "absent").encode("ascii"))
+        name = _portable_name(path, project)
+        digest.update(name.encode("utf-8") + b"\0" + (file_hash(path) or "absent").encode("ascii") + b"\0")
     return digest.hexdigest()
+
+
+def _portable_name(path: Path, project: Project) -> str:
+    """A file's path relative to the project (or, with a prefix, to briefgen's templates), else as given."""
+    for prefix, folder in (("", project.root), ("briefgen:", builtin_templates_dir())):
+        if path.is_relative_to(folder):
+            return prefix + path.relative_to(folder).as_posix()
+    return str(path)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -20,6 +20,10 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, collapse, make_project, replace_once, run_briefgen
 
+from briefgen import incremental
+from briefgen.incremental import shared_digest
+from briefgen.pipeline import Project
+
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
 BRIEFS = {"brief-a": "Brief A", "brief-b": "Brief B"}
 STATUS = re.compile(r"^(built|skipped)\s+(\S+?):")
@@ -233,6 +237,29 @@ def test_changing_the_config_rebuilds_every_brief(tmp_path: Path) -> None:
     assert build(root) == all_skipped()
 
 
+def test_a_theme_given_on_the_command_line_rebuilds_and_so_does_leaving_it_off(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    assert build(root, "--theme", "memo") == all_built()
+    assert all(entry["themes"][0] == "memo" for entry in manifest(root).values())
+    assert "theme-memo" in (root / "build" / "brief-a.html").read_text(encoding="utf-8")
+    assert build(root, "--theme", "memo") == all_skipped()
+    assert build(root) == all_built()
+    assert all(entry["themes"][0] == "brief" for entry in manifest(root).values())
+
+
+def test_a_project_moved_elsewhere_keeps_its_keys(tmp_path: Path) -> None:
+    first = two_briefs(tmp_path / "first")
+    assert build(first) == all_built()
+    moved = tmp_path / "elsewhere" / "moved project"
+    moved.parent.mkdir()
+    first.rename(moved)
+    assert build(moved) == all_skipped()
+    second = two_briefs(tmp_path / "second")
+    build(second)
+    assert (second / "build" / "manifest.json").read_bytes() == (moved / "build" / "manifest.json").read_bytes()
+
+
 def test_force_rebuilds_every_brief_to_the_same_bytes(tmp_path: Path) -> None:
     root = two_briefs(tmp_path / "project")
     assert build(root) == all_built()
@@ -337,3 +364,12 @@ def _links(document: str) -> list[tuple[str, str]]:
     parser.feed(document)
     parser.close()
     return parser.links
+
+
+def test_the_versions_and_the_allowed_hosts_are_in_every_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = two_briefs(tmp_path / "project")
+    project = Project.open(root)
+    before = shared_digest(project)
+    assert shared_digest(Project.open(root, allow_hosts=["example.org"])) != before
+    monkeypatch.setattr(incremental, "__version__", "0.0.0-other")
+    assert shared_digest(project) != before
