@@ -87,6 +87,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
                 scheduler=args.scheduler,
                 force=args.force,
                 on_removed=reporter.removed,
+                on_outdated=reporter.outdated,
             )
         except BriefgenError as exc:  # the catalogue page, say, after every brief failed on the same template
             reporter.diagnostics(exc.diagnostics)

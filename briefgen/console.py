@@ -74,6 +74,13 @@ class BuildReporter:
             message = f"removed the outputs of {briefs} whose source is gone: {', '.join(brief_ids)}"
             self.out.print(message, markup=False)
 
+    def outdated(self, paths: list[str]) -> None:
+        """Say which outputs, in formats this build did not render, a build deleted as out of date."""
+        if not self.quiet:
+            outputs = "1 output" if len(paths) == 1 else f"{len(paths)} outputs"
+            message = f"removed {outputs} out of date in a format not built this time: {', '.join(paths)}"
+            self.out.print(message, markup=False)
+
     def summary(self, manifest: Path) -> None:
         seconds = time.monotonic() - self.started
         counts = ", ".join(f"{self.counts[status]} {status}" for status in Status)

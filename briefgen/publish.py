@@ -64,13 +64,15 @@ def build(
     scheduler: str | None = None,
     force: bool = False,
     on_removed: Callable[[list[str]], None] = lambda brief_ids: None,
+    on_outdated: Callable[[list[str]], None] = lambda paths: None,
 ) -> Path:
     """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
 
     Several editions go into out_dir/EDITION/. Outputs whose cache key and recorded inputs are unchanged
     are skipped unless force. Calls on_result once per brief and edition as it finishes, writes the
     manifest and the catalogue page, and returns the manifest's path. The outputs of briefs whose source
-    is gone are deleted, and on_removed gets their ids.
+    is gone are deleted, and on_removed gets their ids. An earlier output in a format not asked for stays
+    listed while it is up to date; one that is not is deleted, and on_outdated gets its path.
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
@@ -84,8 +86,32 @@ def build(
         shared, digests = shared_digest(project), theme_digests(project)
         source_hashes = {source: file_hash(source) for source in sources}
 
-        def keys(source: Path, edition: str | None, themes: Sequence[str]) -> dict[Format, str]:
-            return {f: cache_key(source_hashes[source], f, edition, themes, shared, digests) for f in formats}
+        def keys(
+            source: Path, edition: str | None, themes: Sequence[str], wanted: Collection[Format] = formats
+        ) -> dict[Format, str]:
+            return {f: cache_key(source_hashes[source], f, edition, themes, shared, digests) for f in wanted}
+
+        outdated: list[str] = []
+
+        def with_other_formats(entry: dict[str, Any], earlier: dict[str, Any] | None, source: Path) -> dict[str, Any]:
+            """The entry, with the earlier entry's outputs in formats this build leaves alone that are still
+            up to date; those that are not are deleted."""
+            others = [f for f in Format if f not in formats and str(f) in (earlier or {}).get("outputs", {})]
+            if earlier is None or not others:
+                return entry
+            current = _up_to_date(earlier, keys, source, entry.get("edition"), out_dir, project, others)
+            outputs = {name: output for name, output in entry["outputs"].items() if name in map(str, formats)}
+            kept = {**entry, "outputs": outputs, "inputs": dict(entry.get("inputs", {}))}
+            for output_format in others:
+                output = earlier["outputs"][str(output_format)]
+                if current:
+                    kept["outputs"][str(output_format)] = output
+                    kept["inputs"].update(earlier.get("inputs", {}))
+                elif remove_output(out_dir, output.get("path", "")):
+                    outdated.append(output["path"])
+            kept["outputs"] = dict(sorted(kept["outputs"].items()))
+            kept["inputs"] = dict(sorted(kept["inputs"].items()))
+            return kept
 
         entries, tasks = [], []
         folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
@@ -93,6 +119,7 @@ def build(
             place = folder(edition).relative_to(out_dir).as_posix()
             entry = previous.get(f"{place}/{brief_id(source)}")
             if not force and entry is not None and _up_to_date(entry, keys, source, edition, out_dir, project):
+                entry = with_other_formats(entry, entry, source)
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
@@ -108,6 +135,8 @@ def build(
                         edition = result.task.edition
                         output_keys = keys(source, edition, result.rendered.themes)
                         entry = publish(result.rendered, folder(edition), out_dir, project, output_keys)
+                        place = folder(edition).relative_to(out_dir).as_posix()
+                        entry = with_other_formats(entry, previous.get(f"{place}/{entry['id']}"), source)
                     except BriefgenError as exc:
                         on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
                         continue
@@ -116,6 +145,8 @@ def build(
         except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
             write_manifest(out_dir, entries, project, on_removed)
             raise
+        if outdated:
+            on_outdated(sorted(outdated))
         return write_manifest(out_dir, entries, project, on_removed)
 
 
@@ -127,19 +158,22 @@ def _entry_key(entry: dict[str, Any]) -> str:
 
 def _up_to_date(
     entry: dict[str, Any],
-    keys: Callable[[Path, str | None, Sequence[str]], dict[Format, str]],
+    keys: Callable[..., dict[Format, str]],
     source: Path,
     edition: str | None,
     out_dir: Path,
     project: Project,
+    wanted: Collection[Format] | None = None,
 ) -> bool:
-    """Whether a manifest entry's outputs are still what a render would write: the keys of the themes it
-    was rendered with match, the files are there, and what it read beyond the templates is unchanged."""
+    """Whether a manifest entry's outputs (those in the wanted formats, by default the build's) are still
+    what a render would write: the keys of the themes it was rendered with match, the files are there, and
+    what it read beyond the templates is unchanged."""
     themes = entry.get("themes")
     if not isinstance(themes, list) or not all(isinstance(theme, str) for theme in themes):
         return False  # a manifest from before themes were recorded
     outputs = entry.get("outputs", {})
-    for output_format, key in keys(source, edition, themes).items():
+    current = keys(source, edition, themes) if wanted is None else keys(source, edition, themes, wanted)
+    for output_format, key in current.items():
         output = outputs.get(str(output_format), {})
         path = out_dir / output.get("path", "")
         if output.get("cache_key") != key or not path.is_file() or path.stat().st_size != output.get("bytes"):

@@ -373,3 +373,29 @@ def test_the_versions_and_the_allowed_hosts_are_in_every_key(tmp_path: Path, mon
     assert shared_digest(Project.open(root, allow_hosts=["example.org"])) != before
     monkeypatch.setattr(incremental, "__version__", "0.0.0-other")
     assert shared_digest(project) != before
+
+
+def test_an_output_in_a_format_not_built_stays_listed_while_up_to_date(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root, formats="pdf,html") == all_built()
+    pdf_before = identities(root)["brief-a.pdf"]
+    assert build(root, "--force") == all_built()  # html only
+    assert identities(root)["brief-a.pdf"] == pdf_before
+    assert set(manifest(root)["brief-a"]["outputs"]) == {"html", "pdf"}
+    assert build(root, formats="pdf") == all_skipped()
+
+
+def test_an_output_in_a_format_not_built_goes_when_out_of_date(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root, formats="pdf,html") == all_built()
+    source = root / "sources" / "brief-a.yaml"
+    source.write_text(replace_once(source.read_text(encoding="utf-8"), "Brief A:", "Brief A, edited:"), "utf-8")
+    proc = run_briefgen("build", "--jobs", "1", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "removed 1 output out of date in a format not built this time: brief-a.pdf" in proc.stdout
+    assert not (root / "build" / "brief-a.pdf").exists()
+    assert (root / "build" / "brief-b.pdf").is_file()
+    entries = manifest(root)
+    assert set(entries["brief-a"]["outputs"]) == {"html"}
+    assert set(entries["brief-b"]["outputs"]) == {"html", "pdf"}
+    assert build(root, formats="pdf") == {"brief-a": "built", "brief-b": "skipped"}
