@@ -64,6 +64,30 @@ def _an_image(value: str, info: ValidationInfo) -> str:
 
 
 ImageFile = Annotated[ProjectFile, AfterValidator(_an_image)]
+
+
+def _a_font(value: str, info: ValidationInfo) -> str:
+    """A project file that fontTools reads as a TrueType, OpenType or WOFF font with a character map."""
+    root = (info.context or {}).get("root")
+    if root is None:
+        return value
+    from fontTools.ttLib import TTFont  # only projects with fonts of their own pay for the import
+
+    try:
+        with TTFont(root / value, fontNumber=0, lazy=True) as font:
+            font["head"]
+            has_letters = bool(font["cmap"].getBestCmap())
+    except Exception:  # fontTools fails on a damaged file in many ways (struct, EOF, its own TTLibError…)
+        raise ValueError(
+            f"'{value}' is not a font briefgen can read (damaged, truncated or another kind of file): "
+            "give a TrueType, OpenType or WOFF file"
+        ) from None
+    if not has_letters:
+        raise ValueError(f"'{value}' maps no characters to letters: it is not a font for text")
+    return value
+
+
+FontFile = Annotated[ProjectFile, AfterValidator(_a_font)]
 Colour = Annotated[
     str,
     StringConstraints(pattern=COLOUR_PATTERN),
@@ -90,9 +114,9 @@ class FontFamily(Model):
     """A font family from files in the project; each weight falls back to the regular file."""
 
     family: Text
-    regular: ProjectFile
-    italic: ProjectFile | None = None
-    bold: ProjectFile | None = None
+    regular: FontFile
+    italic: FontFile | None = None
+    bold: FontFile | None = None
 
 
 class Fonts(Model):

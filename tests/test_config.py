@@ -4,6 +4,8 @@ from pathlib import Path
 
 from helpers import SAMPLE_ID, assert_no_traceback, html_head, make_project, run_briefgen
 
+from briefgen.theming import builtin_templates_dir
+
 
 def write_config(root: Path, text: str) -> None:
     (root / "briefgen.yaml").write_text(text, encoding="utf-8")
@@ -90,6 +92,28 @@ def test_a_logo_that_is_an_image_is_taken(tmp_path: Path) -> None:
     proc = run_briefgen("build", "--format", "html", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert "data:image/svg+xml;base64," in (root / "build" / f"{SAMPLE_ID}.html").read_text(encoding="utf-8")
+
+
+def test_a_font_file_that_is_not_a_font_is_refused_where_the_config_names_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    real = (builtin_templates_dir() / "common" / "fonts" / "NotoSans-Regular.ttf").read_bytes()
+    (root / "fonts").mkdir()
+    (root / "fonts" / "Notes.ttf").write_text("not a font\n", encoding="utf-8")
+    (root / "fonts" / "Cut.ttf").write_bytes(real[:3000])  # a download cut short
+    (root / "fonts" / "Whole.ttf").write_bytes(real)
+    write_config(
+        root,
+        "fonts:\n  body:\n    family: House\n    regular: fonts/Whole.ttf\n"
+        "    italic: fonts/Notes.ttf\n    bold: fonts/Cut.ttf\n",
+    )
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    advice = "(damaged, truncated or another kind of file): give a TrueType, OpenType or WOFF file"
+    assert proc.stderr.splitlines() == [
+        f"briefgen.yaml:5:13: error: 'fonts/Notes.ttf' is not a font briefgen can read {advice}",
+        f"briefgen.yaml:6:11: error: 'fonts/Cut.ttf' is not a font briefgen can read {advice}",
+    ]
 
 
 def test_a_url_among_the_allowed_hosts_is_located(tmp_path: Path) -> None:
