@@ -74,7 +74,10 @@ class ProjectFetcher(weasyprint.URLFetcher):
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file":
-            path = self._checked_file(Path(unquote(parts.path)))
+            # A file: URL's path is absolute. Since Python 3.13 and 3.12.6 (gh-85110), urljoin, which WeasyPrint
+            # resolves relative URLs with, drops the root when `..` climbs above it ('file:etc/passwd'): read
+            # that from /, not the working directory.
+            path = self._checked_file(Path("/", unquote(parts.path)))
             self.files_read.append(path)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})

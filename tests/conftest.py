@@ -22,7 +22,12 @@ def dask_scheduler():
     """A one-worker Dask cluster in worker processes, for the Dask tests of the whole session."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    # No dashboard; the scheduler's HTTP server (health and metrics routes) on a free port, not on 8787 with a
+    # UserWarning whenever another cluster on the machine holds that port.
+    http = {"dashboard_address": "127.0.0.1:0"}
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, scheduler_kwargs=http
+    ) as cluster:
         yield cluster.scheduler_address
 
 
