@@ -1,6 +1,7 @@
 """The safe Markdown subset of prose fields: emphasis, links and lists, never raw HTML."""
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 
 from markdown_it import MarkdownIt
@@ -14,6 +15,10 @@ UNUSED_RULES = ["heading", "lheading", "code", "fence", "hr"]
 RAW_HTML_MESSAGE = "raw HTML is not allowed in prose; use Markdown (*emphasis*, [link](https://...), - lists)"
 IMAGE_MESSAGE = "images are not allowed in prose; link to the image instead, e.g. [map](https://...)"
 LINK_MESSAGE = "link to '{}': only http, https and mailto links are allowed"
+FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")  # [^1], Markdown's footnote mark, which prose does not take
+FOOTNOTE_MESSAGE = (
+    "footnotes such as '{}' are not supported in prose; cite the source by its id in the item's sources instead"
+)
 
 
 def allowed_link(url: str) -> bool:
@@ -53,7 +58,8 @@ def _flatten(tokens: Sequence[Token]) -> Iterator[Token]:
 
 
 def prose_problem(text: str) -> str | None:
-    """Why text is not fit for a prose field (raw HTML, an image, a link elsewhere than allowed), or None."""
+    """Why text is not fit for a prose field (raw HTML, an image, a link elsewhere than allowed, a footnote),
+    or None."""
     env: dict[str, dict[str, dict[str, str]]] = {}
     for token in _flatten(_permissive().parse(text, env)):
         if token.type in ("html_block", "html_inline"):
@@ -62,6 +68,8 @@ def prose_problem(text: str) -> str | None:
             return IMAGE_MESSAGE
         if token.type == "link_open" and not allowed_link(href := str(token.attrGet("href"))):
             return LINK_MESSAGE.format(href)
+        if token.type == "text" and (footnote := FOOTNOTE.search(token.content)):
+            return FOOTNOTE_MESSAGE.format(footnote.group())
     # a reference definition no link uses prints as text when its link is refused: refuse it too
     for reference in env.get("references", {}).values():
         if not allowed_link(reference["href"]):

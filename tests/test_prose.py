@@ -166,3 +166,14 @@ def test_a_brief_with_a_script_link_in_prose_is_not_built(tmp_path: Path) -> Non
     assert proc.returncode == 1
     assert "link to 'javascript:alert(1)': only http, https and mailto links are allowed" in proc.stderr
     assert not (root / "build" / "brief.html").exists()
+
+
+def test_a_markdown_footnote_in_prose_is_refused_where_it_stands(tmp_path: Path) -> None:
+    line = line_of(SAMPLE_TEXT, "  Astana exposed a Collective Security Treaty Organization that lines up")
+    text = replace_line(SAMPLE_TEXT, line, "Astana exposed", "Astana[^note] exposed")
+    root = make_project(tmp_path / "p", {"brief.yaml": text})
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert f"sources/brief.yaml:{line_of(SAMPLE_TEXT, 'bottom_line:')}:14: error: footnotes" in proc.stderr
+    assert "footnotes such as '[^note]' are not supported in prose" in proc.stderr
