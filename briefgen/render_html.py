@@ -102,7 +102,12 @@ class ConfinedLoader(jinja2.FileSystemLoader):
     """A file loader that reads only regular files inside its folders, after resolving symlinks."""
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as exc:  # the file's own fault, not that of the template naming it
+            path = _on_search_path(environment, template) or Path(template)
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
         resolved = Path(filename).resolve()
         if not resolved.is_file() or not any(resolved.is_relative_to(root) for root in self.searchpath):
             raise jinja2.TemplateError(f"'{template}' leads outside the template folders ({display_path(resolved)})")
@@ -296,10 +301,10 @@ def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
     assert isinstance(env.loader, jinja2.FileSystemLoader)
     try:
         source, filename, _ = env.loader.get_source(env, name)
-    except UnicodeDecodeError as exc:  # the stylesheet's own fault, not that of the template naming it
-        path = _on_search_path(env, name) or Path(name)
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
+    except BriefgenError:
+        if Path(name).suffix == ".css":
+            raise
+        raise jinja2.TemplateError(f"'{name}' is not a stylesheet; stylesheet() takes a .css file") from None
     return Stylesheet(_shown(filename, name), source)
 
 
