@@ -66,6 +66,54 @@ def test_an_overridden_block_keeps_the_rest(tmp_path: Path) -> None:
     assert "Unanimous support for the INF Treaty" in html  # the inherited outcome section
 
 
+def test_a_misspelt_block_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    """A block of the template's own inside an overridden one is shown, so it is no mistake."""
+    root = make_project(tmp_path / "p")
+    write(
+        root,
+        "brief.html.j2",
+        '{% extends "layout.html.j2" %}\n{% block mastead %}<p>Ours</p>{% endblock %}\n'
+        "{% block colophon %}{% block own %}<p>Own</p>{% endblock %}{% endblock %}\n",
+    )
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    [warning] = proc.stderr.splitlines()
+    assert warning.startswith(
+        "templates/brief.html.j2:2: warning: block 'mastead' is not in layout.html.j2 or the templates it extends, "
+        "so it is never shown; did you mean 'masthead'? blocks: head, meta, fonts, "
+    ), warning
+    assert warning.endswith(", colophon")
+    assert "<p>Own</p>" in (root / "out.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("output", ["out.html", "out.pdf"])
+def test_a_template_extending_itself_says_what_to_extend(tmp_path: Path, output: str) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "brief.html.j2", '{# ours #}\n{% extends "brief.html.j2" %}\n')
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", output, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/brief.html.j2:2: error: brief.html.j2 extends itself: this file hides the built-in brief.html.j2, "
+        'so the name finds this file again; extend "layout.html.j2" instead, as the built-in one does'
+    ]
+
+
+def test_templates_extending_each_other_in_a_loop(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "brief.html.j2", '{% extends "layout.html.j2" %}\n')
+    write(root, "layout.html.j2", '{% extends "brief.html.j2" %}\n')
+    proc = run_briefgen("build", "--format", "html", "-q", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    expected = (
+        "templates/layout.html.j2:1: error: templates extend each other in a loop: "
+        "brief.html.j2 -> layout.html.j2 -> brief.html.j2"
+    )
+    assert expected in proc.stderr.splitlines()
+
+
 def test_a_brief_picks_its_theme_in_its_source(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     source = root / "sources" / f"{SAMPLE_ID}.yaml"
