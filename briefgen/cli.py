@@ -17,6 +17,7 @@ from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
     from briefgen.pipeline import Project
+    from briefgen.validate import ValidatedAssessment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SUBSETTER_WARNING = (
@@ -54,14 +55,38 @@ def validate_command(args: argparse.Namespace, project: "Project") -> int:
 
     sources = list(args.paths) or _sources((), project)  # a named path is read like a source: it counts below
     failed = 0
+    labels_checked: dict[tuple[str, str], BriefgenError | None] = {}
     for source in sources:
         try:
-            _report(read_assessment(source, project).warnings)
+            validated = read_assessment(source, project)
+            _report(validated.warnings)
+            _check_labels(validated, project, labels_checked)
         except BriefgenError as exc:
             _report(exc.diagnostics)
             failed += 1
     print(f"{len(sources) - failed} of {len(sources)} sources valid", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _check_labels(
+    validated: "ValidatedAssessment", project: "Project", checked: dict[tuple[str, str], BriefgenError | None]
+) -> None:
+    """Raise BriefgenError when the labels the brief renders with are broken; its diagnostics only the first
+    time, as every brief in that theme and language shares them."""
+    from briefgen.labels import load_labels
+    from briefgen.theming import template_search_path
+
+    brief = validated.assessment.brief
+    key = (project.theme or brief.theme or project.config.theme, brief.language or project.config.language)
+    if key not in checked:
+        try:
+            load_labels(template_search_path(project.root, key[0]), key[1])
+            checked[key] = None
+        except BriefgenError as exc:
+            checked[key] = exc
+            raise
+    if checked[key] is not None:
+        raise BriefgenError([])
 
 
 def build_command(args: argparse.Namespace, project: "Project") -> int:
