@@ -215,7 +215,7 @@ def test_a_theme_extending_an_unknown_theme_is_reported_at_its_file(tmp_path: Pa
     proc = run_briefgen("build", "--format", "html", "--theme", "a", cwd=root)
     assert_no_traceback(proc)
     assert proc.returncode == 1
-    message = "templates/themes/a/theme.yaml: error: theme 'a' extends unknown theme 'bief'; did you mean 'brief'?"
+    message = "templates/themes/a/theme.yaml:2:1: error: theme 'a' extends unknown theme 'bief'; did you mean 'brief'?"
     assert message in proc.stderr.splitlines()
 
 
@@ -233,3 +233,33 @@ def test_a_broken_theme_file_is_located(tmp_path: Path) -> None:
     proc = run_briefgen("build", "--theme", "a", cwd=root)
     assert proc.returncode == 1
     assert "templates/themes/a/theme.yaml:2:1: error: unknown key 'extend'; did you mean 'extends'?" in proc.stderr
+
+
+def test_templates_list_shows_broken_themes_with_their_errors(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/loop-a/theme.yaml", "description: A\nextends: loop-b\n")
+    write(root, "themes/loop-b/theme.yaml", "description: B\nextends: loop-a\n")
+    write(root, "themes/orphan/theme.yaml", "description: O\npages: 2\nextends: nothere\n")
+    proc = run_briefgen("templates", "list", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "  loop-a (extends loop-b; broken: see below): A" in proc.stdout.splitlines()
+    assert "  orphan (extends nothere; broken: see below; at most 2 pages): O" in proc.stdout.splitlines()
+    assert "  memo (extends brief; at most 1 page): " in proc.stdout
+    assert proc.stderr.splitlines() == [
+        "templates/themes/loop-b/theme.yaml:2:1: error: themes extend each other in a loop: loop-a -> loop-b -> loop-a",
+        "templates/themes/loop-a/theme.yaml:2:1: error: themes extend each other in a loop: loop-b -> loop-a -> loop-b",
+        "templates/themes/orphan/theme.yaml:3:1: error: theme 'orphan' extends unknown theme 'nothere'; "
+        "themes: brief, loop-a, loop-b, memo, orphan",
+    ]
+
+
+def test_an_empty_theme_file_is_not_called_a_source(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/t1/theme.yaml", "")
+    proc = run_briefgen("templates", "list", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/themes/t1/theme.yaml:1:1: error: theme file is empty; give at least a description"
+    ]
