@@ -330,3 +330,13 @@ def test_a_stylesheet_that_is_not_a_stylesheet_says_so(tmp_path: Path) -> None:
         "templates/brief.html.j2:3: error: template error: 'fonts/NotoSans-Bold.ttf' is not a stylesheet; "
         "stylesheet() takes a .css file"
     ]
+
+
+def test_a_template_without_html_lang_says_what_to_do_for_the_pdf(tmp_path: Path) -> None:
+    root, proc = render_with(tmp_path, {"brief.html.j2": "<p>just text</p>\n"}, "out.pdf")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f'sources/{SAMPLE_ID}.yaml: error: the HTML has no <html lang="...">, which a tagged PDF needs: make '
+        'templates/brief.html.j2 extend "layout.html.j2", or write <html lang="{{ lang }}"> in it'
+    ]
+    assert not (root / "out.pdf").exists()
