@@ -155,7 +155,7 @@ def test_a_theme_inherits_its_page_budget_unless_it_sets_one(tmp_path: Path) -> 
     assert "  longer (extends memo; at most 3 pages): " in listing
     assert "  short (extends memo; at most 1 page): " in listing  # inherited: the budget it is held to
     write(root, "themes/stray/theme.yaml", "description: A theme of a lost parent\nextends: nowhere\n")
-    assert "  stray (extends nowhere): " in run_briefgen("templates", "list", cwd=root).stdout
+    assert "  stray (extends nowhere; broken: see below): " in run_briefgen("templates", "list", cwd=root).stdout
 
 
 def test_a_broken_theme_is_reported_once_for_every_brief_it_stops(tmp_path: Path) -> None:
