@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,8 @@ from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
     from briefgen.pipeline import Project
+    from briefgen.theming import Theme
+    from briefgen.validate import ValidatedAssessment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SUBSETTER_WARNING = (
@@ -54,14 +56,38 @@ def validate_command(args: argparse.Namespace, project: "Project") -> int:
 
     sources = list(args.paths) or _sources((), project)  # a named path is read like a source: it counts below
     failed = 0
+    labels_checked: dict[tuple[str, str], BriefgenError | None] = {}
     for source in sources:
         try:
-            _report(read_assessment(source, project).warnings)
+            validated = read_assessment(source, project)
+            _report(validated.warnings)
+            _check_labels(validated, project, labels_checked)
         except BriefgenError as exc:
             _report(exc.diagnostics)
             failed += 1
     print(f"{len(sources) - failed} of {len(sources)} sources valid", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _check_labels(
+    validated: "ValidatedAssessment", project: "Project", checked: dict[tuple[str, str], BriefgenError | None]
+) -> None:
+    """Raise BriefgenError when the labels the brief renders with are broken; its diagnostics only the first
+    time, as every brief in that theme and language shares them."""
+    from briefgen.labels import load_labels
+    from briefgen.theming import template_search_path
+
+    brief = validated.assessment.brief
+    key = (project.theme or brief.theme or project.config.theme, brief.language or project.config.language)
+    if key not in checked:
+        try:
+            load_labels(template_search_path(project.root, key[0]), key[1])
+            checked[key] = None
+        except BriefgenError as exc:
+            checked[key] = exc
+            raise
+    if checked[key] is not None:
+        raise BriefgenError([])
 
 
 def build_command(args: argparse.Namespace, project: "Project") -> int:
@@ -193,13 +219,29 @@ def templates_list_command(args: argparse.Namespace, project: "Project") -> int:
         print(f"  {search_path.index(folders[0]) + 1}. {name}{hidden}")
     print("themes:")
     themes = available_themes(project.root)
+    broken: dict[str, Diagnostic] = {}
     for name, found in sorted(themes.items()):
         notes = [f"extends {found.extends}"] if found.extends else []
+        if problem := _broken_theme(project.root, name, themes):
+            broken[str(problem)] = problem
+            notes.append("broken: see below")
         if budget := budget_of(themes, name):
             notes.append(f"at most {budget} page{'' if budget == 1 else 's'}")
         aside = f" ({'; '.join(notes)})" if notes else ""
         print(f"  {name}{aside}: {found.description}")
-    return EXIT_OK
+    _report(list(broken.values()))
+    return EXIT_FAILED if broken else EXIT_OK
+
+
+def _broken_theme(root: Path, name: str, themes: "Mapping[str, Theme]") -> Diagnostic | None:
+    """What is wrong with a theme's chain (a loop, a missing parent), if anything."""
+    from briefgen.theming import theme_chain
+
+    try:
+        theme_chain(root, name, themes)
+    except BriefgenError as exc:
+        return exc.diagnostics[0]
+    return None
 
 
 def templates_eject_command(args: argparse.Namespace, project: "Project") -> int:

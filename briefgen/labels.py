@@ -8,6 +8,7 @@ typographic quotes in prose are the labels' ``quotes`` (primary then secondary p
 """
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,13 @@ import jinja2
 from pydantic import RootModel
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-from briefgen.load import load_source
-from briefgen.models import Text
+from briefgen.load import SourceDocument, load_source
+from briefgen.models import Text, closest
+from briefgen.theming import builtin_templates_dir
 from briefgen.validate import validate_model
+
+BUILTIN_LABELS = builtin_templates_dir() / "common" / "labels"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class LabelsFile(RootModel[dict[str, Text | dict[str, Text]]]):
@@ -61,18 +66,79 @@ class Labels(Mapping[str, Any]):
 
 
 def load_labels(search_path: Sequence[Path], language: str) -> Labels:
-    """Merge labels/LANG.yaml (or labels/BASE.yaml for a regional tag such as en-GB) from every layer."""
+    """Merge labels/LANG.yaml (or labels/BASE.yaml for a regional tag such as en-GB) from every layer.
+
+    BriefgenError lists every label the merged files lack and every placeholder the built-in labels lack.
+    """
     for candidate in dict.fromkeys([language, language.split("-")[0]]):
         files = [folder / "labels" / f"{candidate}.yaml" for folder in search_path]
         files = [path for path in files if path.is_file()]
         if files:
+            reference = _builtin_labels(candidate)
             merged: dict[str, Any] = {}
+            problems: list[Diagnostic] = []
             for path in reversed(files):
-                for key, value in validate_model(load_source(path), LabelsFile).root.items():
+                document = load_source(path)
+                entries = validate_model(document, LabelsFile).root
+                problems += _unknown_placeholders(document, entries, reference)
+                for key, value in entries.items():
                     merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
+            problems += _missing(files[0], merged)
+            if problems:
+                raise BriefgenError(problems)
             return Labels(language, merged, files)
     message = f"no labels for language '{language}': add templates/labels/{language}.yaml (start from labels/en.yaml)"
     raise BriefgenError([Diagnostic(display_path(search_path[0]), message)])
+
+
+def _builtin_labels(language: str) -> dict[str, Any]:
+    """briefgen's own labels in a language, or in English when it has none in that language."""
+    path = BUILTIN_LABELS / f"{language}.yaml"
+    return validate_model(load_source(path if path.is_file() else BUILTIN_LABELS / "en.yaml"), LabelsFile).root
+
+
+def _unknown_placeholders(
+    document: SourceDocument, entries: dict[str, Any], reference: dict[str, Any]
+) -> list[Diagnostic]:
+    """An error for each placeholder in a label that the built-in label of its key does not take."""
+    problems = []
+    for key, value in entries.items():
+        if key not in reference:
+            continue
+        known = _placeholders(reference[key])
+        forms = value.items() if isinstance(value, dict) else [(None, value)]
+        for form, text in forms:
+            for name in dict.fromkeys(PLACEHOLDER.findall(text)):
+                if name not in known:
+                    takes = f"it takes {_listed(known)}" if known else "it takes none"
+                    meant = closest(name, known)
+                    hint = f" (did you mean {{{meant}}}?)" if meant else ""
+                    message = f"unknown placeholder {{{name}}} in {key}; {takes}{hint}"
+                    span = document.span((key,) if form is None else (key, form))
+                    problems.append(Diagnostic(display_path(document.path), message, span.line, span.column))
+    return problems
+
+
+def _placeholders(value: str | dict[str, str]) -> list[str]:
+    """The placeholders of a label, or of every form of a table of words, in order."""
+    texts = value.values() if isinstance(value, dict) else [value]
+    return list(dict.fromkeys(name for text in texts for name in PLACEHOLDER.findall(text)))
+
+
+def _listed(names: Sequence[str]) -> str:
+    braced = [f"{{{name}}}" for name in names]
+    return braced[0] if len(braced) == 1 else f"{', '.join(braced[:-1])} and {braced[-1]}"
+
+
+def _missing(nearest: Path, merged: Mapping[str, Any]) -> list[Diagnostic]:
+    """An error listing every label briefgen's templates use that the merged files lack."""
+    missing = [key for key in _builtin_labels("en") if key not in merged]
+    if not missing:
+        return []
+    english = display_path(BUILTIN_LABELS / "en.yaml")
+    count = "1 label" if len(missing) == 1 else f"{len(missing)} labels"
+    message = f"missing {count}: {', '.join(missing)}; copy {english} as a start and translate it"
+    return [Diagnostic(display_path(nearest), message)]
 
 
 def format_date(value: dt.date, labels: Labels) -> str:

@@ -26,6 +26,7 @@ from briefgen.render_html import (
     render_catalogue,
     render_html,
     render_stamp_sheet,
+    unknown_blocks,
 )
 from briefgen.theming import (
     PACKAGE_DIR,
@@ -186,7 +187,7 @@ def render_brief(
         validated.assessment.bottom_line,
         format_date(brief.published, presentation.labels),
     )
-    warnings = (*validated.warnings, *style_warnings, *_over_budget(path, pages, presentation))
+    warnings = (*validated.warnings, *unknown_blocks(env), *style_warnings, *_over_budget(path, pages, presentation))
     files = tuple(dict.fromkeys(files_read))
     return RenderedBrief(
         validated.brief_id, edition, path, outputs, pages, summary, warnings, files, presentation.themes

@@ -233,7 +233,17 @@ def _reading(fetcher: ProjectFetcher) -> Iterator[None]:
     if fetcher.refused:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
         raise _Failed([f"resource refused: {message}" for message in dict.fromkeys(fetcher.refused)])
     if logged:
-        raise _Failed([f"PDF error: {_shortened(message.rstrip(': '))}" for message in logged])
+        raise _Failed([_explained(message.rstrip(": ")) for message in logged])
+
+
+def _explained(message: str) -> str:
+    """What the PDF printer said, with what to do when an editor's template causes it."""
+    if message.startswith('Missing required "lang" attribute'):
+        return (
+            'the HTML has no <html lang="...">, which a tagged PDF needs: make templates/brief.html.j2 extend '
+            '"layout.html.j2", or write <html lang="{{ lang }}"> in it'
+        )
+    return f"PDF error: {_shortened(message)}"
 
 
 def _shortened(message: str) -> str:

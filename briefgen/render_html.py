@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import mimetypes
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -21,15 +21,16 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from briefgen import __version__
 from briefgen.analyse import Analysis
 from briefgen.config import ProjectConfig
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.labels import Labels, format_date
-from briefgen.models import LIKELIHOOD_RANGES
+from briefgen.models import LIKELIHOOD_RANGES, suggestion
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 from briefgen.theming import Theme, page_budget
 
@@ -102,7 +103,12 @@ class ConfinedLoader(jinja2.FileSystemLoader):
     """A file loader that reads only regular files inside its folders, after resolving symlinks."""
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as exc:  # the file's own fault, not that of the template naming it
+            path = _on_search_path(environment, template) or Path(template)
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
         resolved = Path(filename).resolve()
         if not resolved.is_file() or not any(resolved.is_relative_to(root) for root in self.searchpath):
             raise jinja2.TemplateError(f"'{template}' leads outside the template folders ({display_path(resolved)})")
@@ -201,6 +207,7 @@ def _render(
     }
     token = _STYLESHEETS.set(stylesheets)
     try:
+        _extends_chain(env, name)
         return env.get_template(name).render(context)
     except BriefgenError:
         raise
@@ -222,6 +229,78 @@ def _render(
         raise BriefgenError([Diagnostic(display_path(Path(filename)), message, line)]) from None
     finally:
         _STYLESHEETS.reset(token)
+
+
+class Layer(NamedTuple):
+    """A template of an extends chain: its name, its file and its parsed form."""
+
+    name: str
+    path: Path
+    tree: nodes.Template
+
+
+def _extends_chain(env: jinja2.Environment, name: str) -> list[Layer]:
+    """The template and those it extends, nearest first, as far as their names are fixed and found;
+    BriefgenError when one extends itself or they extend each other in a loop."""
+    assert isinstance(env.loader, jinja2.FileSystemLoader)
+    chain: list[Layer] = []
+    while (path := _on_search_path(env, name)) is not None:
+        source, filename, _ = env.loader.get_source(env, name)
+        chain.append(Layer(name, path, env.parse(source, name, filename)))
+        extends = next(chain[-1].tree.find_all(nodes.Extends), None)
+        if extends is None or not isinstance(extends.template, nodes.Const):
+            break
+        parent = str(extends.template.value)
+        if parent == name:
+            raise BriefgenError([Diagnostic(display_path(path), _extends_itself(env, name, path), extends.lineno)])
+        if parent in (layer.name for layer in chain):
+            loop = " -> ".join([*(layer.name for layer in chain), parent])
+            message = f"templates extend each other in a loop: {loop}"
+            raise BriefgenError([Diagnostic(display_path(path), message, extends.lineno)])
+        name = parent
+    return chain
+
+
+def _extends_itself(env: jinja2.Environment, name: str, path: Path) -> str:
+    """What to say of a template that extends its own name: it hides the one it meant, and what to extend."""
+    assert isinstance(env.loader, jinja2.FileSystemLoader)
+    folders = [Path(folder) for folder in env.loader.searchpath]
+    hidden = [folder / name for folder in folders if (folder / name).is_file() and folder / name != path]
+    message = f"{name} extends itself: this file hides the built-in {name}, so the name finds this file again"
+    if not hidden:
+        return message
+    extends = next(env.parse(hidden[0].read_text(encoding="utf-8")).find_all(nodes.Extends), None)
+    if extends is not None and isinstance(extends.template, nodes.Const):
+        return f'{message}; extend "{extends.template.value}" instead, as the built-in one does'
+    return f"{message}; copy the built-in one instead (briefgen templates eject {name})"
+
+
+def unknown_blocks(env: jinja2.Environment) -> list[Diagnostic]:
+    """Warnings for the blocks the brief's templates define outside any other block that no template they
+    extend has: such a block is never shown, as a misspelt name is not."""
+    chain = _extends_chain(env, ENTRY_TEMPLATE)
+    warnings = []
+    for depth, layer in enumerate(chain[:-1]):
+        known = [block.name for parent in reversed(chain[depth + 1 :]) for block in parent.tree.find_all(nodes.Block)]
+        known = list(dict.fromkeys(known))
+        for block in _outer_blocks(layer.tree):
+            if block.name not in known:
+                hint = suggestion(block.name, known)
+                message = (
+                    f"block '{block.name}' is not in {chain[depth + 1].name} or the templates it extends, so it is "
+                    f"never shown{hint}{' ' if hint else '; '}blocks: {', '.join(known)}"
+                )
+                warnings.append(Diagnostic(display_path(layer.path), message, block.lineno, severity=Severity.WARNING))
+    return warnings
+
+
+def _outer_blocks(node: nodes.Node) -> Iterator[nodes.Block]:
+    """The blocks in a template that are not inside another block."""
+    for child in node.iter_child_nodes():
+        if isinstance(child, nodes.Block):
+            yield child
+        else:
+            yield from _outer_blocks(child)
 
 
 def _on_defined(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -296,10 +375,10 @@ def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
     assert isinstance(env.loader, jinja2.FileSystemLoader)
     try:
         source, filename, _ = env.loader.get_source(env, name)
-    except UnicodeDecodeError as exc:  # the stylesheet's own fault, not that of the template naming it
-        path = _on_search_path(env, name) or Path(name)
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
+    except BriefgenError:
+        if Path(name).suffix == ".css":
+            raise
+        raise jinja2.TemplateError(f"'{name}' is not a stylesheet; stylesheet() takes a .css file") from None
     return Stylesheet(_shown(filename, name), source)
 
 

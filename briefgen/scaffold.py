@@ -8,6 +8,7 @@ from briefgen.config import CONFIG_NAME
 from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.models import BRIEF_ID_PATTERN, closest
 from briefgen.theming import builtin_templates_dir, project_templates_dir, template_names, template_search_path
+from briefgen.validate import suggested_id
 
 STARTER_ID = "first-brief"
 
@@ -30,7 +31,10 @@ def init_project(folder: Path) -> list[Path]:
 def new_source(project_root: Path, brief_id: str) -> Path:
     """Add sources/ID.yaml from the starter source."""
     if not re.fullmatch(BRIEF_ID_PATTERN, brief_id):
-        message = f"'{brief_id}' is not a brief id: use lower-case letters, digits, hyphens and dots"
+        message = (
+            f"'{brief_id}' is not a brief id: use lower-case letters, digits, hyphens and dots, "
+            f"e.g. '{suggested_id(brief_id)}'"
+        )
         raise UsageError([Diagnostic(brief_id, message)])
     target = project_root / "sources" / f"{brief_id}.yaml"
     if target.exists():

@@ -40,6 +40,7 @@ class Theme:
     description: str
     extends: str | None
     pages: int | None
+    extends_at: tuple[int | None, int | None] = (None, None)  # the line and column of theme.yaml's `extends:`
 
 
 def builtin_templates_dir() -> Path:
@@ -56,8 +57,14 @@ def available_themes(project_root: Path) -> dict[str, Theme]:
     """Every theme the project can use, by name; a project theme hides a built-in one of the same name."""
     found: dict[str, Theme] = {}
     for name, theme_file in _theme_files(project_root).items():
-        spec = validate_model(load_source(theme_file), ThemeFile)
-        found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends, spec.pages)
+        document = load_source(theme_file, allow_empty=True)
+        if document.data is None:
+            message = "theme file is empty; give at least a description"
+            raise BriefgenError([Diagnostic(display_path(theme_file), message, 1, 1)])
+        spec = validate_model(document, ThemeFile)
+        span = document.span(("extends",))
+        extends_at = (span.key_line, span.key_column)
+        found[name] = Theme(name, theme_file.parent.resolve(), spec.description, spec.extends, spec.pages, extends_at)
     return found
 
 
@@ -74,19 +81,19 @@ def _theme_files(project_root: Path) -> dict[str, Path]:
     return found
 
 
-def theme_chain(project_root: Path, name: str) -> list[Theme]:
-    """The theme and the themes it extends, nearest first."""
-    themes = available_themes(project_root)
+def theme_chain(project_root: Path, name: str, themes: Mapping[str, Theme] | None = None) -> list[Theme]:
+    """The theme and the themes it extends, nearest first, among themes (default: the project's)."""
+    themes = available_themes(project_root) if themes is None else themes
     chain: list[Theme] = []
     while name is not None:
         if name not in themes:
             extended = f"theme '{chain[-1].name}' extends unknown theme '{name}'{_hint(name, themes)}"
             message = extended if chain else no_such_theme(name, themes)
-            raise BriefgenError([Diagnostic(_where(project_root, chain), message)])
+            raise BriefgenError([_at_extends(project_root, chain, message)])
         if any(theme.name == name for theme in chain):
             cycle = " -> ".join([*(theme.name for theme in chain), name])
             message = f"themes extend each other in a loop: {cycle}"
-            raise BriefgenError([Diagnostic(_where(project_root, chain), message)])
+            raise BriefgenError([_at_extends(project_root, chain, message)])
         chain.append(themes[name])
         name = themes[name].extends
     return chain
@@ -149,5 +156,8 @@ def template_names(search_path: list[Path]) -> dict[str, list[Path]]:
     return dict(sorted(names.items()))
 
 
-def _where(project_root: Path, chain: list[Theme]) -> str:
-    return display_path(chain[-1].folder / THEME_FILE) if chain else display_path(project_root)
+def _at_extends(project_root: Path, chain: list[Theme], message: str) -> Diagnostic:
+    """A diagnostic at the `extends:` of the chain's last theme (the project, for an empty chain)."""
+    if not chain:
+        return Diagnostic(display_path(project_root), message)
+    return Diagnostic(display_path(chain[-1].folder / THEME_FILE), message, *chain[-1].extends_at)

@@ -110,12 +110,16 @@ def _misnamed(path: Path) -> Diagnostic | None:
     brief_id = brief_id_of(path)
     if re.fullmatch(BRIEF_ID_PATTERN, brief_id):
         return None
-    suggested = ".".join(filter(None, (_as_identifier(part) for part in brief_id.split(".")))) or "brief"
     message = (
         f"the file name makes the brief id '{brief_id}', which names its outputs: use lower-case letters, digits, "
-        f"hyphens and dots; rename it {suggested}{path.suffix}"
+        f"hyphens and dots; rename it {suggested_id(brief_id)}{path.suffix}"
     )
     return Diagnostic(display_path(path), message)
+
+
+def suggested_id(text: str) -> str:
+    """A brief id made from a name that is not one, e.g. 'bad-id' from 'Bad_Id'."""
+    return ".".join(filter(None, (_as_identifier(part) for part in text.split(".")))) or "brief"
 
 
 def _as_identifier(text: str) -> str:

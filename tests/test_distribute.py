@@ -541,7 +541,7 @@ def test_a_broken_theme_is_reported_once_for_every_brief_and_edition(tmp_path: P
     assert_no_traceback(proc)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
-        "templates/themes/a/theme.yaml: error: theme 'a' extends unknown theme 'b'; themes: a, brief, memo"
+        "templates/themes/a/theme.yaml:2:1: error: theme 'a' extends unknown theme 'b'; themes: a, brief, memo"
     ]
 
 

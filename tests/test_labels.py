@@ -4,7 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_ID, make_project, run_briefgen
+from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, make_project, run_briefgen
 
 from briefgen.errors import BriefgenError
 from briefgen.labels import format_date, load_labels
@@ -57,3 +57,38 @@ def test_a_missing_label_names_itself_and_the_template_line(tmp_path: Path) -> N
     proc = run_briefgen("build", "--format", "html", cwd=root)
     assert proc.returncode == 1
     assert "templates/brief.html.j2:2: error: template error: no label 'no_such_label' for language 'en'" in proc.stderr
+
+
+def labels_project(tmp_path: Path, name: str, text: str) -> Path:
+    root = make_project(tmp_path / "p")
+    (root / "templates" / "labels").mkdir(parents=True)
+    (root / "templates" / "labels" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_an_unknown_placeholder_in_a_label_is_located_with_those_it_takes(tmp_path: Path) -> None:
+    text = 'bottom_line: Summary\npage_number: "p. {pg}/{pages}"\noutcome_count:\n  one: "{m} outcome"\n'
+    root = labels_project(tmp_path, "en.yaml", text)
+    proc = run_briefgen("build", "--format", "html", "-q", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[:2] == [
+        "templates/labels/en.yaml:2:14: error: unknown placeholder {pg} in page_number; it takes {page} and {pages} "
+        "(did you mean {page}?)",
+        "templates/labels/en.yaml:4:8: error: unknown placeholder {m} in outcome_count; it takes {n}",
+    ]
+
+
+def test_a_new_language_lists_every_missing_label_at_once_and_validate_checks_it(tmp_path: Path) -> None:
+    root = labels_project(tmp_path, "de.yaml", "bottom_line: Fazit\n")
+    source = root / "sources" / f"{SAMPLE_ID}.yaml"
+    source.write_text(SAMPLE_TEXT.replace("\n  language: en\n", "\n  language: de\n", 1), encoding="utf-8")
+    for args in (["validate"], ["build", "--format", "html", "-q"]):
+        proc = run_briefgen(*args, cwd=root)
+        assert_no_traceback(proc)
+        assert proc.returncode == 1, proc.stderr
+        [line] = [line for line in proc.stderr.splitlines() if "error" in line]
+        assert line.startswith("templates/labels/de.yaml: error: missing 80 labels: date_format, quotes, "), line
+        assert line.endswith("labels/en.yaml as a start and translate it"), line
+    assert "0 of 1 sources valid" in run_briefgen("validate", cwd=root).stderr

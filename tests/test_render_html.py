@@ -290,3 +290,53 @@ def test_the_built_in_styles_give_the_pdf_printer_nothing_to_ignore(tmp_path: Pa
         proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", f"{theme}.pdf", "--theme", theme, cwd=root)
         assert proc.returncode == 0, proc.stderr
         assert "warning" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["render", "build"])
+def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path: Path, command: str) -> None:
+    """A brief the template renders fails; the other briefs of a build are unaffected by it."""
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_bytes(b"<p>\nhello \xff\xfe world</p>\n")
+    args = (
+        ["build", "--format", "html", "-q"]
+        if command == "build"
+        else ["render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.html"]
+    )
+    proc = run_briefgen(*args, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "templates/brief.html.j2:2: error: not valid UTF-8; save it as UTF-8" in proc.stderr.splitlines()
+    if command == "build":
+        assert "0 built, 0 skipped, 1 failed" in proc.stdout
+
+
+def test_a_partial_that_is_not_utf8_is_named_not_the_template_including_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "templates" / "partials").mkdir(parents=True)
+    (root / "templates" / "partials" / "masthead.html.j2").write_bytes(b"a\nb \xe9 c\n")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/partials/masthead.html.j2:2: error: not valid UTF-8; save it as UTF-8"
+    ]
+
+
+def test_a_stylesheet_that_is_not_a_stylesheet_says_so(tmp_path: Path) -> None:
+    _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, '{{ stylesheet("fonts/NotoSans-Bold.ttf") }}')})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/brief.html.j2:3: error: template error: 'fonts/NotoSans-Bold.ttf' is not a stylesheet; "
+        "stylesheet() takes a .css file"
+    ]
+
+
+def test_a_template_without_html_lang_says_what_to_do_for_the_pdf(tmp_path: Path) -> None:
+    root, proc = render_with(tmp_path, {"brief.html.j2": "<p>just text</p>\n"}, "out.pdf")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f'sources/{SAMPLE_ID}.yaml: error: the HTML has no <html lang="...">, which a tagged PDF needs: make '
+        'templates/brief.html.j2 extend "layout.html.j2", or write <html lang="{{ lang }}"> in it'
+    ]
+    assert not (root / "out.pdf").exists()

@@ -75,3 +75,12 @@ def test_eject_suggests_the_template_a_near_name_meant(tmp_path: Path) -> None:
         proc = run_briefgen("templates", "eject", asked, cwd=root)
         assert proc.returncode == 2
         assert proc.stderr.strip().endswith("did you mean 'partials/masthead.html.j2'?"), proc.stderr
+
+
+def test_new_with_a_name_that_is_not_an_id_offers_one(tmp_path: Path) -> None:
+    assert run_briefgen("init", "p", cwd=tmp_path).returncode == 0
+    proc = run_briefgen("new", "Bad_Id", cwd=tmp_path / "p")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "Bad_Id: error: 'Bad_Id' is not a brief id: use lower-case letters, digits, hyphens and dots, e.g. 'bad-id'"
+    ]

@@ -66,6 +66,54 @@ def test_an_overridden_block_keeps_the_rest(tmp_path: Path) -> None:
     assert "Unanimous support for the INF Treaty" in html  # the inherited outcome section
 
 
+def test_a_misspelt_block_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    """A block of the template's own inside an overridden one is shown, so it is no mistake."""
+    root = make_project(tmp_path / "p")
+    write(
+        root,
+        "brief.html.j2",
+        '{% extends "layout.html.j2" %}\n{% block mastead %}<p>Ours</p>{% endblock %}\n'
+        "{% block colophon %}{% block own %}<p>Own</p>{% endblock %}{% endblock %}\n",
+    )
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    [warning] = proc.stderr.splitlines()
+    assert warning.startswith(
+        "templates/brief.html.j2:2: warning: block 'mastead' is not in layout.html.j2 or the templates it extends, "
+        "so it is never shown; did you mean 'masthead'? blocks: head, meta, fonts, "
+    ), warning
+    assert warning.endswith(", colophon")
+    assert "<p>Own</p>" in (root / "out.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("output", ["out.html", "out.pdf"])
+def test_a_template_extending_itself_says_what_to_extend(tmp_path: Path, output: str) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "brief.html.j2", '{# ours #}\n{% extends "brief.html.j2" %}\n')
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", output, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/brief.html.j2:2: error: brief.html.j2 extends itself: this file hides the built-in brief.html.j2, "
+        'so the name finds this file again; extend "layout.html.j2" instead, as the built-in one does'
+    ]
+
+
+def test_templates_extending_each_other_in_a_loop(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "brief.html.j2", '{% extends "layout.html.j2" %}\n')
+    write(root, "layout.html.j2", '{% extends "brief.html.j2" %}\n')
+    proc = run_briefgen("build", "--format", "html", "-q", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    expected = (
+        "templates/layout.html.j2:1: error: templates extend each other in a loop: "
+        "brief.html.j2 -> layout.html.j2 -> brief.html.j2"
+    )
+    assert expected in proc.stderr.splitlines()
+
+
 def test_a_brief_picks_its_theme_in_its_source(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     source = root / "sources" / f"{SAMPLE_ID}.yaml"
@@ -107,7 +155,7 @@ def test_a_theme_inherits_its_page_budget_unless_it_sets_one(tmp_path: Path) -> 
     assert "  longer (extends memo; at most 3 pages): " in listing
     assert "  short (extends memo; at most 1 page): " in listing  # inherited: the budget it is held to
     write(root, "themes/stray/theme.yaml", "description: A theme of a lost parent\nextends: nowhere\n")
-    assert "  stray (extends nowhere): " in run_briefgen("templates", "list", cwd=root).stdout
+    assert "  stray (extends nowhere; broken: see below): " in run_briefgen("templates", "list", cwd=root).stdout
 
 
 def test_a_broken_theme_is_reported_once_for_every_brief_it_stops(tmp_path: Path) -> None:
@@ -167,7 +215,7 @@ def test_a_theme_extending_an_unknown_theme_is_reported_at_its_file(tmp_path: Pa
     proc = run_briefgen("build", "--format", "html", "--theme", "a", cwd=root)
     assert_no_traceback(proc)
     assert proc.returncode == 1
-    message = "templates/themes/a/theme.yaml: error: theme 'a' extends unknown theme 'bief'; did you mean 'brief'?"
+    message = "templates/themes/a/theme.yaml:2:1: error: theme 'a' extends unknown theme 'bief'; did you mean 'brief'?"
     assert message in proc.stderr.splitlines()
 
 
@@ -185,3 +233,33 @@ def test_a_broken_theme_file_is_located(tmp_path: Path) -> None:
     proc = run_briefgen("build", "--theme", "a", cwd=root)
     assert proc.returncode == 1
     assert "templates/themes/a/theme.yaml:2:1: error: unknown key 'extend'; did you mean 'extends'?" in proc.stderr
+
+
+def test_templates_list_shows_broken_themes_with_their_errors(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/loop-a/theme.yaml", "description: A\nextends: loop-b\n")
+    write(root, "themes/loop-b/theme.yaml", "description: B\nextends: loop-a\n")
+    write(root, "themes/orphan/theme.yaml", "description: O\npages: 2\nextends: nothere\n")
+    proc = run_briefgen("templates", "list", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "  loop-a (extends loop-b; broken: see below): A" in proc.stdout.splitlines()
+    assert "  orphan (extends nothere; broken: see below; at most 2 pages): O" in proc.stdout.splitlines()
+    assert "  memo (extends brief; at most 1 page): " in proc.stdout
+    assert proc.stderr.splitlines() == [
+        "templates/themes/loop-b/theme.yaml:2:1: error: themes extend each other in a loop: loop-a -> loop-b -> loop-a",
+        "templates/themes/loop-a/theme.yaml:2:1: error: themes extend each other in a loop: loop-b -> loop-a -> loop-b",
+        "templates/themes/orphan/theme.yaml:3:1: error: theme 'orphan' extends unknown theme 'nothere'; "
+        "themes: brief, loop-a, loop-b, memo, orphan",
+    ]
+
+
+def test_an_empty_theme_file_is_not_called_a_source(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write(root, "themes/t1/theme.yaml", "")
+    proc = run_briefgen("templates", "list", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/themes/t1/theme.yaml:1:1: error: theme file is empty; give at least a description"
+    ]
