@@ -143,7 +143,7 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
         raise BriefgenError(
             [Diagnostic(shown, f"the file is empty; its first row names the columns: {', '.join(COLUMNS)}")]
         )
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), **_format(text))
     reader.fieldnames = header = [_column(name) for name in reader.fieldnames or ()]
     columns = ", ".join(COLUMNS)
     header_problems, misspelt = [], set()
@@ -181,12 +181,14 @@ def _numbered(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
         yield start, row
 
 
-def _dialect(text: str) -> type[csv.Dialect]:
-    """Commas, or the semicolons or tabs of a spreadsheet's export, as the header line shows."""
+def _format(text: str) -> dict[str, Any]:
+    """Commas, or the semicolons or tabs of a spreadsheet's export, as the header line shows; quoted fields
+    as RFC 4180 and spreadsheets have them ("" inside quotes is one quote), which one line cannot show."""
     try:
-        return csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
+        sniffed = csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
     except csv.Error:  # one column, or no header: let the header check say what is missing
-        return csv.excel
+        return {"dialect": csv.excel}
+    return {"dialect": csv.excel, "delimiter": sniffed.delimiter, "skipinitialspace": sniffed.skipinitialspace}
 
 
 def _column(heading: str | None) -> str:

@@ -430,6 +430,46 @@ def test_a_spreadsheets_csv_export_is_read_as_written(tmp_path: Path) -> None:
         assert load_recipients(write_file(root / name, text), Project.open(root)) == expected, name
 
 
+QUOTED_ROWS = [
+    # (the fields as a spreadsheet writes them, RFC 4180: a quote inside a quoted field is doubled; as read)
+    ('"Smith ""Jack"" Jones",Org', ('Smith "Jack" Jones', "Org")),
+    ('"Seán ""Jack""",Org', ('Seán "Jack"', "Org")),
+    ('"""Jack"" Smith",Org', ('"Jack" Smith', "Org")),
+    ('Ada Lovelace,"Policy Unit, Foreign Office"', ("Ada Lovelace", "Policy Unit, Foreign Office")),
+    ('"O\'Brien, ""Bob""","Say ""hi"", then go"', ('O\'Brien, "Bob"', 'Say "hi", then go')),
+]
+
+
+def quoted_csv(delimiter: str) -> str:
+    """QUOTED_ROWS as a CSV with this delimiter; a comma inside a quoted field becomes the delimiter too."""
+    lines = ["name,organisation,email"]
+    lines += [f"{fields},r{number}@example.org" for number, (fields, _) in enumerate(QUOTED_ROWS)]
+    return "".join(line.replace(",", delimiter) + "\r\n" for line in lines)
+
+
+def test_quotes_in_a_csv_are_read_as_spreadsheets_write_them(tmp_path: Path) -> None:
+    """A doubled quote inside a quoted field is one quote, wherever it is, on the stamp and in the manifest."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    write_file(root / "r.csv", quoted_csv(","))
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    copies = json.loads((root / "dist" / "manifest.json").read_text(encoding="utf-8"))["copies"]
+    read = [(copy["recipient"]["name"], copy["recipient"]["organisation"]) for copy in copies]
+    assert read == [expected for _, expected in QUOTED_ROWS]
+    for copy in copies:
+        stamp = f"Prepared for {copy['recipient']['name']}, {copy['recipient']['organisation']} · Copy"
+        assert stamp in pdf_pages_text(root / "dist" / copy["path"])[0], copy["path"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"], ids=["commas", "semicolons", "tabs"])
+def test_quoted_fields_are_read_whatever_the_delimiter(tmp_path: Path, delimiter: str) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    recipients = load_recipients(write_file(root / "r.csv", quoted_csv(delimiter)), Project.open(root))
+    expected = [tuple(field.replace(",", delimiter) for field in fields) for _, fields in QUOTED_ROWS]
+    assert [(recipient.name, recipient.organisation) for recipient in recipients] == expected
+
+
 def write_file(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8", newline="")
     return path
