@@ -19,6 +19,7 @@ import pytest
 from helpers import (
     SAMPLE_TEXT,
     assert_no_traceback,
+    child_env,
     column_of,
     line_of,
     make_project,
@@ -540,6 +541,82 @@ def test_a_brief_longer_than_its_theme_allows_is_warned_about_once(tmp_path: Pat
     assert warnings[0].startswith("sources/alpha.yaml: warning: the PDF runs to ")
     assert "over the 2 pages the theme 'house' is meant for" in warnings[0]
     assert len(pdf_pages_text(root / "dist" / "alpha" / "john-smith.pdf")) > 2
+
+
+def font_with(path: Path, family: str, characters: str) -> Path:
+    """A TrueType font with a square glyph for each of the characters and nothing else."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    glyphs = {character: f"uni{ord(character):04X}" for character in characters}
+    pen = TTGlyphPen(None)
+    for point in ((100, 0), (100, 700), (600, 700), (600, 0)):
+        (pen.lineTo if pen.points else pen.moveTo)(point)
+    pen.closePath()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", *glyphs.values()])
+    builder.setupCharacterMap({ord(character): name for character, name in glyphs.items()})
+    builder.setupGlyf({name: pen.glyph() for name in [".notdef", *glyphs.values()]})
+    builder.setupHorizontalMetrics({name: (800, 100) for name in [".notdef", *glyphs.values()]})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    builder.save(str(path))
+    return path
+
+
+def only_these_fonts_installed(folder: Path) -> dict[str, str]:
+    """The environment of a briefgen whose fontconfig knows only the fonts in folder."""
+    config = folder.parent / "fonts.conf"
+    config.write_text(
+        f"<?xml version='1.0'?>\n<fontconfig><dir>{folder}</dir><cachedir>{folder.parent / 'cache'}</cachedir>"
+        "</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return child_env(FONTCONFIG_FILE=str(config))
+
+
+def test_letters_no_font_has_are_warned_about_at_their_row(tmp_path: Path) -> None:
+    """A letter neither the stamp font nor an installed font has prints as a box: each such name or
+    organisation gets a warning at its row. A letter an installed font has is drawn in it, without one."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    font_with(tmp_path / "fonts" / "han.ttf", "Only Li", "李")
+    rows = [
+        {"name": "Dmitri 李雷", "organisation": "Org D", "email": "d@example.org"},
+        {"name": "Zoë Smith", "organisation": "Rocket 🚀 Inc", "email": "zoe@example.org"},
+        {"name": "Анна Петрова", "organisation": "Li 李", "email": "anna@example.org"},
+    ]
+    (root / "r.csv").write_text(recipients_csv(rows), encoding="utf-8")
+    env = only_these_fonts_installed(tmp_path / "fonts")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root, env=env)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "r.csv:2: warning: name 'Dmitri 李雷': the stamp font has no letters for '雷', and no installed font does"
+        " either; they will print as empty boxes (installing a font that has them draws them)",
+        "r.csv:3: warning: organisation 'Rocket 🚀 Inc': the stamp font has no letters for '🚀', and no installed"
+        " font does either; they will print as empty boxes (installing a font that has them draws them)",
+    ]
+    # the printer agrees: 李, which the check found in the installed font, is drawn in that font
+    first_page = PdfReader(root / "dist" / "alpha" / "anna-petrova.pdf").pages[0]
+    fonts = [str(font.get("/BaseFont")) for font in page_fonts(first_page.get("/Resources"))]
+    assert any(name.endswith("Only-Li") for name in fonts), fonts
+
+
+def test_a_yaml_recipients_letters_no_font_has_are_warned_about_at_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    text = recipients_yaml([*GOOD, bad_row(name="Dmitri 李雷")])
+    line = line_of(text, "- name: Dmitri")
+    monkeypatch.setenv("FONTCONFIG_FILE", only_these_fonts_installed(tmp_path / "fonts")["FONTCONFIG_FILE"])
+    font_with(tmp_path / "fonts" / "han.ttf", "Only Li", "李")
+    warnings: list[str] = []
+    load_recipients(write_file(root / "r.yaml", text), Project.open(root), lambda found: warnings.append(str(found)))
+    assert [warning.split(": warning: ")[0] for warning in warnings] == [f"{root / 'r.yaml'}:{line}:9"], warnings
+    assert "letters for '雷'" in warnings[0], warnings
 
 
 def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
