@@ -150,7 +150,7 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.distribute import distribute, load_recipients
 
     sources = _sources(args.paths, project)
-    recipients = load_recipients(_existing(args.recipients, "recipients"), project)
+    recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
     jobs = args.jobs or default_jobs()
     manifest = distribute(
         sources, recipients, project, args.out, jobs, _report_one, args.scheduler, on_removed=_report_removed_copies

@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 from anyascii import anyascii
 from pydantic import Field, StringConstraints, ValidationError
 
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest
-from briefgen.pipeline import Format, Project, distinct_sources, print_stamps
+from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, stamp_letters
 from briefgen.publish import exclusive, remove_output, write_atomically
+from briefgen.stamp_font import StampLetters
 from briefgen.validate import error_message, located
 
 if TYPE_CHECKING:
@@ -89,10 +90,13 @@ class _Row:
     where: Callable[[str], Diagnostic]
 
 
-def load_recipients(path: Path, project: Project) -> list[Recipient]:
+def load_recipients(
+    path: Path, project: Project, on_warning: Callable[[Diagnostic], None] = lambda warning: None
+) -> list[Recipient]:
     """Read a CSV (name, organisation, email, edition) or YAML recipients file.
 
-    Every bad row is reported at once: as FILE:ROW for a CSV, FILE:LINE:COL for YAML.
+    Every bad row is reported at once: as FILE:ROW for a CSV, FILE:LINE:COL for YAML. on_warning gets a
+    warning for each name or organisation with letters no font can draw on the stamp.
     """
     reader = _yaml_rows if path.suffix.lower() in (".yaml", ".yml") else _csv_rows
     rows, problems = reader(path)
@@ -120,7 +124,22 @@ def load_recipients(path: Path, project: Project) -> list[Recipient]:
         raise BriefgenError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
     if not recipients:
         raise BriefgenError([Diagnostic(display_path(path), "no recipients")])
+    for warning in _boxes_on_the_stamp(rows, stamp_letters(project)):
+        on_warning(warning)
     return recipients
+
+
+def _boxes_on_the_stamp(rows: Iterable[_Row], letters: StampLetters) -> Iterator[Diagnostic]:
+    """A warning for each name or organisation with letters that no font has: the stamp prints boxes."""
+    for row in rows:
+        for field in ("name", "organisation"):
+            text = getattr(row.values, field)
+            if missing := letters.missing(text):
+                message = (
+                    f"{field} '{text}': the stamp font has no letters for '{missing}', and no installed font does"
+                    " either; they will print as empty boxes (installing a font that has them draws them)"
+                )
+                yield dataclasses.replace(row.where(field), message=message, severity=Severity.WARNING)
 
 
 def _with(diagnostic: Diagnostic, message: str) -> Diagnostic:
@@ -143,7 +162,7 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
         raise BriefgenError(
             [Diagnostic(shown, f"the file is empty; its first row names the columns: {', '.join(COLUMNS)}")]
         )
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), **_format(text))
     reader.fieldnames = header = [_column(name) for name in reader.fieldnames or ()]
     columns = ", ".join(COLUMNS)
     header_problems, misspelt = [], set()
@@ -181,12 +200,14 @@ def _numbered(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
         yield start, row
 
 
-def _dialect(text: str) -> type[csv.Dialect]:
-    """Commas, or the semicolons or tabs of a spreadsheet's export, as the header line shows."""
+def _format(text: str) -> dict[str, Any]:
+    """Commas, or the semicolons or tabs of a spreadsheet's export, as the header line shows; quoted fields
+    as RFC 4180 and spreadsheets have them ("" inside quotes is one quote), which one line cannot show."""
     try:
-        return csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
+        sniffed = csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
     except csv.Error:  # one column, or no header: let the header check say what is missing
-        return csv.excel
+        return {"dialect": csv.excel}
+    return {"dialect": csv.excel, "delimiter": sniffed.delimiter, "skipinitialspace": sniffed.skipinitialspace}
 
 
 def _column(heading: str | None) -> str:

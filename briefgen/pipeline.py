@@ -19,15 +19,18 @@ from briefgen.labels import format_date, load_labels
 from briefgen.load import brief_id, load_source
 from briefgen.models import suggestion
 from briefgen.render_html import (
+    STAMP_FONT,
     Medium,
     Presentation,
     Stylesheet,
+    find_asset,
     make_environment,
     render_catalogue,
     render_html,
     render_stamp_sheet,
     unknown_blocks,
 )
+from briefgen.stamp_font import StampLetters
 from briefgen.theming import (
     PACKAGE_DIR,
     available_themes,
@@ -250,6 +253,12 @@ def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
         tagged=False,
     )
     return printed.data
+
+
+def stamp_letters(project: Project) -> StampLetters:
+    """The letters print_stamps can draw: its stamp font's, as the sheet finds it, or an installed font's."""
+    chain = theme_chain(project.root, project.theme or project.config.theme)
+    return StampLetters(find_asset(search_path_of(project.root, chain), STAMP_FONT))
 
 
 def _presentation(

@@ -54,6 +54,7 @@ _STYLESHEETS: contextvars.ContextVar[list[Stylesheet] | None] = contextvars.Cont
 STYLE_MEDIA = ("all", "print", "screen")
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
+STAMP_FONT = "fonts/NotoSans-Regular.ttf"  # on the template search path, as asset_url finds it
 # What the stamp font of every personalised copy holds: Latin (ASCII, Latin-1, Extended-A), Greek,
 # Cyrillic and the punctuation of names.
 STAMP_REPERTOIRE = "".join(
@@ -186,7 +187,7 @@ def render_stamp_sheet(
 
     Its styles are added to stylesheets, as render_html adds them.
     """
-    context = {"stamps": stamps, "repertoire": STAMP_REPERTOIRE, "medium": str(Medium.PRINT)}
+    context = {"stamps": stamps, "repertoire": STAMP_REPERTOIRE, "font": STAMP_FONT, "medium": str(Medium.PRINT)}
     return _render(env, STAMP_TEMPLATE, context, presentation, stylesheets)
 
 
@@ -398,11 +399,18 @@ def _style_element(sheet: Stylesheet, media: str | None) -> Markup:
 
 def _asset_url(search_path: Sequence[Path], name: str) -> Markup:
     """The file URL of an asset (font, image) found on the template search path, for the PDF printer."""
+    if found := find_asset(search_path, name):
+        return Markup(found.as_uri())
+    raise jinja2.TemplateError(f"asset '{name}' not found in " + ", ".join(display_path(p) for p in search_path))
+
+
+def find_asset(search_path: Sequence[Path], name: str) -> Path | None:
+    """An asset's file on the template search path, first match winning."""
     for folder in search_path:
         candidate = (folder / name).resolve()
         if candidate.is_relative_to(folder.resolve()) and candidate.is_file():
-            return Markup(candidate.as_uri())
-    raise jinja2.TemplateError(f"asset '{name}' not found in " + ", ".join(display_path(p) for p in search_path))
+            return candidate
+    return None
 
 
 def _template_frame(traceback: TracebackType | None, env: jinja2.Environment) -> tuple[str, int] | None:

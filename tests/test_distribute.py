@@ -19,6 +19,7 @@ import pytest
 from helpers import (
     SAMPLE_TEXT,
     assert_no_traceback,
+    child_env,
     column_of,
     line_of,
     make_project,
@@ -430,6 +431,46 @@ def test_a_spreadsheets_csv_export_is_read_as_written(tmp_path: Path) -> None:
         assert load_recipients(write_file(root / name, text), Project.open(root)) == expected, name
 
 
+QUOTED_ROWS = [
+    # (the fields as a spreadsheet writes them, RFC 4180: a quote inside a quoted field is doubled; as read)
+    ('"Smith ""Jack"" Jones",Org', ('Smith "Jack" Jones', "Org")),
+    ('"Seán ""Jack""",Org', ('Seán "Jack"', "Org")),
+    ('"""Jack"" Smith",Org', ('"Jack" Smith', "Org")),
+    ('Ada Lovelace,"Policy Unit, Foreign Office"', ("Ada Lovelace", "Policy Unit, Foreign Office")),
+    ('"O\'Brien, ""Bob""","Say ""hi"", then go"', ('O\'Brien, "Bob"', 'Say "hi", then go')),
+]
+
+
+def quoted_csv(delimiter: str) -> str:
+    """QUOTED_ROWS as a CSV with this delimiter; a comma inside a quoted field becomes the delimiter too."""
+    lines = ["name,organisation,email"]
+    lines += [f"{fields},r{number}@example.org" for number, (fields, _) in enumerate(QUOTED_ROWS)]
+    return "".join(line.replace(",", delimiter) + "\r\n" for line in lines)
+
+
+def test_quotes_in_a_csv_are_read_as_spreadsheets_write_them(tmp_path: Path) -> None:
+    """A doubled quote inside a quoted field is one quote, wherever it is, on the stamp and in the manifest."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    write_file(root / "r.csv", quoted_csv(","))
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    copies = json.loads((root / "dist" / "manifest.json").read_text(encoding="utf-8"))["copies"]
+    read = [(copy["recipient"]["name"], copy["recipient"]["organisation"]) for copy in copies]
+    assert read == [expected for _, expected in QUOTED_ROWS]
+    for copy in copies:
+        stamp = f"Prepared for {copy['recipient']['name']}, {copy['recipient']['organisation']} · Copy"
+        assert stamp in pdf_pages_text(root / "dist" / copy["path"])[0], copy["path"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"], ids=["commas", "semicolons", "tabs"])
+def test_quoted_fields_are_read_whatever_the_delimiter(tmp_path: Path, delimiter: str) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    recipients = load_recipients(write_file(root / "r.csv", quoted_csv(delimiter)), Project.open(root))
+    expected = [tuple(field.replace(",", delimiter) for field in fields) for _, fields in QUOTED_ROWS]
+    assert [(recipient.name, recipient.organisation) for recipient in recipients] == expected
+
+
 def write_file(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8", newline="")
     return path
@@ -500,6 +541,82 @@ def test_a_brief_longer_than_its_theme_allows_is_warned_about_once(tmp_path: Pat
     assert warnings[0].startswith("sources/alpha.yaml: warning: the PDF runs to ")
     assert "over the 2 pages the theme 'house' is meant for" in warnings[0]
     assert len(pdf_pages_text(root / "dist" / "alpha" / "john-smith.pdf")) > 2
+
+
+def font_with(path: Path, family: str, characters: str) -> Path:
+    """A TrueType font with a square glyph for each of the characters and nothing else."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    glyphs = {character: f"uni{ord(character):04X}" for character in characters}
+    pen = TTGlyphPen(None)
+    for point in ((100, 0), (100, 700), (600, 700), (600, 0)):
+        (pen.lineTo if pen.points else pen.moveTo)(point)
+    pen.closePath()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", *glyphs.values()])
+    builder.setupCharacterMap({ord(character): name for character, name in glyphs.items()})
+    builder.setupGlyf({name: pen.glyph() for name in [".notdef", *glyphs.values()]})
+    builder.setupHorizontalMetrics({name: (800, 100) for name in [".notdef", *glyphs.values()]})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    builder.save(str(path))
+    return path
+
+
+def only_these_fonts_installed(folder: Path) -> dict[str, str]:
+    """The environment of a briefgen whose fontconfig knows only the fonts in folder."""
+    config = folder.parent / "fonts.conf"
+    config.write_text(
+        f"<?xml version='1.0'?>\n<fontconfig><dir>{folder}</dir><cachedir>{folder.parent / 'cache'}</cachedir>"
+        "</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return child_env(FONTCONFIG_FILE=str(config))
+
+
+def test_letters_no_font_has_are_warned_about_at_their_row(tmp_path: Path) -> None:
+    """A letter neither the stamp font nor an installed font has prints as a box: each such name or
+    organisation gets a warning at its row. A letter an installed font has is drawn in it, without one."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    font_with(tmp_path / "fonts" / "han.ttf", "Only Li", "李")
+    rows = [
+        {"name": "Dmitri 李雷", "organisation": "Org D", "email": "d@example.org"},
+        {"name": "Zoë Smith", "organisation": "Rocket 🚀 Inc", "email": "zoe@example.org"},
+        {"name": "Анна Петрова", "organisation": "Li 李", "email": "anna@example.org"},
+    ]
+    (root / "r.csv").write_text(recipients_csv(rows), encoding="utf-8")
+    env = only_these_fonts_installed(tmp_path / "fonts")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root, env=env)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "r.csv:2: warning: name 'Dmitri 李雷': the stamp font has no letters for '雷', and no installed font does"
+        " either; they will print as empty boxes (installing a font that has them draws them)",
+        "r.csv:3: warning: organisation 'Rocket 🚀 Inc': the stamp font has no letters for '🚀', and no installed"
+        " font does either; they will print as empty boxes (installing a font that has them draws them)",
+    ]
+    # the printer agrees: 李, which the check found in the installed font, is drawn in that font
+    first_page = PdfReader(root / "dist" / "alpha" / "anna-petrova.pdf").pages[0]
+    fonts = [str(font.get("/BaseFont")) for font in page_fonts(first_page.get("/Resources"))]
+    assert any(name.endswith("Only-Li") for name in fonts), fonts
+
+
+def test_a_yaml_recipients_letters_no_font_has_are_warned_about_at_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    text = recipients_yaml([*GOOD, bad_row(name="Dmitri 李雷")])
+    line = line_of(text, "- name: Dmitri")
+    monkeypatch.setenv("FONTCONFIG_FILE", only_these_fonts_installed(tmp_path / "fonts")["FONTCONFIG_FILE"])
+    font_with(tmp_path / "fonts" / "han.ttf", "Only Li", "李")
+    warnings: list[str] = []
+    load_recipients(write_file(root / "r.yaml", text), Project.open(root), lambda found: warnings.append(str(found)))
+    assert [warning.split(": warning: ")[0] for warning in warnings] == [f"{root / 'r.yaml'}:{line}:9"], warnings
+    assert "letters for '雷'" in warnings[0], warnings
 
 
 def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
