@@ -31,6 +31,7 @@ from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, stamp_letters
 from briefgen.publish import exclusive, remove_output, write_atomically
+from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
 from briefgen.validate import error_message, located
 
@@ -43,6 +44,7 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # Stamps are printed this many to a sheet: WeasyPrint's time per page grows with the length of a document
 # (5.6 ms a stamp in a sheet of 1,000, 18 ms in one of 4,000), and a sheet's memory goes when it is done.
 STAMPS_PER_SHEET = 200
+REPERTOIRE_LETTERS = frozenset(STAMP_REPERTOIRE)
 COLUMNS = ("name", "organisation", "email", "edition")
 REQUIRED_COLUMNS = ("name", "organisation", "email")
 COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
@@ -326,14 +328,19 @@ def _copies(
 def _sheets(
     copies: Sequence[Copy], bases: dict[tuple[str, str | None], bytes], project: Project, out_dir: Path
 ) -> list["_Sheet"]:
-    """The copies in sheets of STAMPS_PER_SHEET stamps, each with the bases its copies are stamped on."""
-    sheets = []
-    for start in range(0, len(copies), STAMPS_PER_SHEET):
-        chunk = tuple(copies[start : start + STAMPS_PER_SHEET])
-        sheets.append(
-            _Sheet(chunk, {key: bases[key] for key in dict.fromkeys(copy.base for copy in chunk)}, project, out_dir)
-        )
-    return sheets
+    """The copies in sheets of STAMPS_PER_SHEET stamps, each with the bases its copies are stamped on.
+
+    A copy whose stamp has a letter outside the stamp font's repertoire gets a sheet of its own: that letter
+    comes from another font, which every copy printed on the same sheet would embed, and so carry a piece of
+    this recipient's name and change when they are added.
+    """
+    shared = [copy for copy in copies if set(copy.stamp) <= REPERTOIRE_LETTERS]
+    chunks = [shared[start : start + STAMPS_PER_SHEET] for start in range(0, len(shared), STAMPS_PER_SHEET)]
+    chunks += [[copy] for copy in copies if not set(copy.stamp) <= REPERTOIRE_LETTERS]
+    return [
+        _Sheet(tuple(chunk), {key: bases[key] for key in dict.fromkeys(copy.base for copy in chunk)}, project, out_dir)
+        for chunk in chunks
+    ]
 
 
 def _rendered_bases(

@@ -294,6 +294,22 @@ def test_a_copy_does_not_depend_on_who_else_gets_one(dist: Path, copies: list[di
         assert (mine["copy_id"], mine["sha256"]) == (same["copy_id"], same["sha256"]), mine["path"]
 
 
+def test_a_name_outside_the_stamp_fonts_letters_leaves_the_other_copies_alone(tmp_path: Path) -> None:
+    """Letters the stamp font lacks (Arabic, Chinese) come from another font, on a sheet of their own: the
+    other copies do not change, so they carry none of those letters."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    project = Project.open(root)
+    others = [{"name": "سارة خان 李雷", "organisation": "Institute", "email": "sara@example.org"}]
+
+    def marie_copy(rows: list[dict[str, str]], name: str) -> bytes:
+        (root / f"{name}.csv").write_text(recipients_csv(rows), encoding="utf-8")
+        distribute(project.sources(), load_recipients(root / f"{name}.csv", project), project, root / name, 1)
+        return (root / name / "alpha" / "marie-dupont.pdf").read_bytes()
+
+    alone = marie_copy(RECIPIENTS[2:], "alone")
+    assert marie_copy(others + RECIPIENTS[2:], "together") == alone
+
+
 def test_stamps_printed_on_different_sheets_give_the_same_copies(tmp_path: Path) -> None:
     """Stamps are printed STAMPS_PER_SHEET to a sheet: the first and last of more recipients than one sheet
     holds get the same bytes as when each is the only recipient."""
