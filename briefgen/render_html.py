@@ -380,7 +380,21 @@ def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
         if Path(name).suffix == ".css":
             raise
         raise jinja2.TemplateError(f"'{name}' is not a stylesheet; stylesheet() takes a .css file") from None
-    return Stylesheet(_shown(filename, name), source)
+    shown = _shown(filename, name)
+    if "@import" in source.lower() and (place := _import_rule(source)):
+        advice = '@import is not supported: include each stylesheet from a template with {{ stylesheet("NAME.css") }}'
+        raise BriefgenError([Diagnostic(shown, advice, *place)])
+    return Stylesheet(shown, source)
+
+
+def _import_rule(css: str) -> tuple[int, int] | None:
+    """Where a stylesheet's first @import rule stands (not one in a comment or a string), if it has one."""
+    import tinycss2  # WeasyPrint's CSS parser; only stylesheets that mention @import pay for it
+
+    for rule in tinycss2.parse_stylesheet(css):
+        if rule.type == "at-rule" and rule.lower_at_keyword == "import":
+            return rule.source_line, rule.source_column
+    return None
 
 
 def _style_element(sheet: Stylesheet, media: str | None) -> Markup:

@@ -53,7 +53,10 @@ def _letters(font: Path) -> set[int]:
 
 def _installed_fonts() -> list[Path]:
     """The font files fontconfig offers WeasyPrint, each once."""
-    from weasyprint.text.ffi import ffi, fontconfig
+    from briefgen.native_libraries import libraries_from_ldconfig_cache
+
+    with libraries_from_ldconfig_cache():  # as print_pdf imports WeasyPrint: without gcc and ld runs
+        from weasyprint.text.ffi import ffi, fontconfig
 
     config = fontconfig.FcInitLoadConfigAndFonts()
     try:

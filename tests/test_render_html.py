@@ -332,6 +332,22 @@ def test_a_stylesheet_that_is_not_a_stylesheet_says_so(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("output", ["out.html", "out.pdf"])
+def test_an_import_in_a_stylesheet_is_refused_at_its_line(tmp_path: Path, output: str) -> None:
+    house = '/* not this @import "a.css"; */\n@charset "utf-8";\n@import "extra.css";\nh1 { color: red; }\n'
+    root, proc = render_with(
+        tmp_path,
+        {"brief.html.j2": broken(3, '{{ stylesheet("house.css") }}'), "house.css": house, "extra.css": "p {}\n"},
+        output,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "templates/house.css:3:1: error: @import is not supported: include each stylesheet from a template with "
+        '{{ stylesheet("NAME.css") }}'
+    ]
+    assert not (root / output).exists()
+
+
 def test_a_template_without_html_lang_says_what_to_do_for_the_pdf(tmp_path: Path) -> None:
     root, proc = render_with(tmp_path, {"brief.html.j2": "<p>just text</p>\n"}, "out.pdf")
     assert proc.returncode == 1
