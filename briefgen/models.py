@@ -48,8 +48,12 @@ def _no_invisible_controls(text: str) -> str:
 
 
 def closest(value: str, candidates: Iterable[str]) -> str | None:
-    """The candidate a misspelt name most likely meant, if any is close."""
-    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    """The candidate a misspelt name most likely meant, if any is close: first one that differs only in case
+    ('A4' for 'a4', which difflib finds too far), then the closest spelling."""
+    candidates = list(candidates)
+    if same := [candidate for candidate in candidates if candidate.casefold() == value.casefold()]:
+        return same[0]
+    close = difflib.get_close_matches(value, candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 
 

@@ -116,6 +116,15 @@ def test_a_font_file_that_is_not_a_font_is_refused_where_the_config_names_it(tmp
     ]
 
 
+def test_a_choice_written_in_other_letter_case_gets_a_suggestion(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    write_config(root, "paper: A4\n")
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["briefgen.yaml:1:8: error: 'A4' is not one of: a4, letter; did you mean 'a4'?"]
+
+
 def test_a_url_among_the_allowed_hosts_is_located(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     write_config(root, "network:\n  allow_hosts: [example.org, 'https://cdn.example.org/']\n")
