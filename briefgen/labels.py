@@ -20,7 +20,7 @@ from pydantic import RootModel
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.load import SourceDocument, load_source
-from briefgen.models import Text, closest
+from briefgen.models import Text, closest, suggestion
 from briefgen.theming import builtin_templates_dir
 from briefgen.validate import validate_model
 
@@ -45,7 +45,8 @@ class Labels(Mapping[str, Any]):
             return self._entries[key]
         except KeyError:
             shown = ", ".join(display_path(path) for path in self._files)
-            raise jinja2.TemplateRuntimeError(f"no label '{key}' for language '{self.language}' in {shown}") from None
+            message = f"no label '{key}' for language '{self.language}' in {shown}{suggestion(key, self._entries)}"
+            raise jinja2.TemplateRuntimeError(message) from None
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):

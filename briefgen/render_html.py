@@ -12,6 +12,7 @@ import contextvars
 import datetime as dt
 import functools
 import mimetypes
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class Stylesheet(NamedTuple):
 # when the templates' styles go inline into the HTML as <style> elements.
 _STYLESHEETS: contextvars.ContextVar[list[Stylesheet] | None] = contextvars.ContextVar("stylesheets", default=None)
 STYLE_MEDIA = ("all", "print", "screen")
+UNKNOWN_FILTER = re.compile(r"No filter named '([^']+)'\.")
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
 STAMP_FONT = "fonts/NotoSans-Regular.ttf"  # on the template search path, as asset_url finds it
@@ -116,6 +118,29 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+def _with_filter_hint(env: jinja2.Environment, message: str) -> str:
+    """Jinja's message, with the filter meant when it says "No filter named 'tpyo'."."""
+    if found := UNKNOWN_FILTER.fullmatch(message):
+        return f"no filter named '{found.group(1)}'{suggestion(found.group(1), env.filters)}"
+    return message
+
+
+class _HintedUndefined(jinja2.StrictUndefined):
+    """An undefined value, an error when used, whose message names the attribute or key a misspelt one
+    probably meant: "'briefgen.models.Brief object' has no attribute 'titel'; did you mean 'title'?"."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        message = super()._undefined_message
+        owner, name = self._undefined_obj, self._undefined_name
+        if self._undefined_hint or owner is jinja2.utils.missing or not isinstance(name, str):
+            return message
+        names = [str(key) for key in owner] if isinstance(owner, Mapping) else dir(owner)
+        return message + suggestion(name, [candidate for candidate in names if not candidate.startswith("_")])
+
+
 @functools.lru_cache(maxsize=16)
 def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja2.Environment:
     """A sandboxed Jinja2 environment with autoescaping, strict undefined names and briefgen's filters.
@@ -126,7 +151,7 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     env = ImmutableSandboxedEnvironment(
         loader=ConfinedLoader([str(path) for path in search_path]),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=_HintedUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -213,9 +238,8 @@ def _render(
     except BriefgenError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise BriefgenError(
-            [Diagnostic(_shown(exc.filename, exc.name), f"template error: {exc.message}", exc.lineno)]
-        ) from None
+        message = f"template error: {_with_filter_hint(env, exc.message or '')}"
+        raise BriefgenError([Diagnostic(_shown(exc.filename, exc.name), message, exc.lineno)]) from None
     except jinja2.TemplateNotFound as exc:
         where = _template_frame(exc.__traceback__, env)
         filename, line = where if where else (name, None)

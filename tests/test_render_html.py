@@ -148,8 +148,25 @@ def test_a_misspelt_field_through_a_filter_is_named_as_without_one(tmp_path: Pat
     _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, f"<p>{{{{ assessment.brief.titel | {name} }}}}</p>")})
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
-        "templates/brief.html.j2:3: error: template error: 'briefgen.models.Brief object' has no attribute 'titel'"
+        "templates/brief.html.j2:3: error: template error: 'briefgen.models.Brief object' has no attribute 'titel'; "
+        "did you mean 'title'?"
     ]
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("{{ assessment.brief.titel }}", "'briefgen.models.Brief object' has no attribute 'titel'; did you mean"),
+        ("{{ assessment.brief.title | tpyo }}", "no filter named 'tpyo'; did you mean 'typo'?"),
+        ("{{ labels.botom_line }}", "no label 'botom_line' for language 'en' in "),
+    ],
+)
+def test_a_misspelt_name_gets_the_name_it_probably_meant(tmp_path: Path, statement: str, message: str) -> None:
+    _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, f"<p>{statement}</p>")})
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"templates/brief.html.j2:3: error: template error: {message}"), line
+    assert line.endswith("?"), line
 
 
 def test_long_date_on_text_says_what_it_takes(tmp_path: Path) -> None:
