@@ -1,0 +1,187 @@
+"""Layout at the edges of the content: long tables, many members, long masthead words, sources with URLs.
+
+Two projects built once: one with the default brand and a brief of long tables, a long series and a
+source with a date and a URL; one with a long brand name and a logo and a brief of ten members.
+"""
+
+import copy
+import datetime as dt
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import SAMPLE_TEXT, assert_no_traceback, html_text, make_project, pdf_pages_text, pdf_text, run_briefgen
+
+LONG_SERIES = "Occasional Papers in Strategic and International Security Studies (Second Series)"
+LONG_BRAND = "The Royal Institute of Very Long Names for Strategic, International and Security Studies of London"
+LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
+    '<rect width="120" height="40" fill="#1b3a5c"/></svg>\n'
+)
+TEN = [
+    "China",
+    "India",
+    "Iran",
+    "Kazakhstan",
+    "Kyrgyzstan",
+    "Pakistan",
+    "Russia",
+    "Tajikistan",
+    "Uzbekistan",
+    "Belarus",
+]
+STANCES = ["supports", "opposes", "abstains", "undeclared"]
+
+
+def long_source() -> str:
+    """The sample with 40 outcomes, 20 contested issues, a long series and a source with a date and a URL."""
+    data = yaml.safe_load(SAMPLE_TEXT)
+    data["brief"]["series"] = LONG_SERIES
+    outcome = data["outcomes"][0]
+    data["outcomes"] = [
+        {**copy.deepcopy(outcome), "id": f"outcome-{i}", "title": f"Outcome number {i}", "verdict": "failure"}
+        for i in range(40)
+    ]
+    issue = data["cohesion"]["issues"][0]
+    data["cohesion"]["issues"] = [
+        {**copy.deepcopy(issue), "id": f"issue-{i}", "title": f"Contested question {i} of the summit"}
+        for i in range(20)
+    ]
+    data["sources"][0]["date"] = dt.date(2018, 11, 12)
+    data["sources"][0]["url"] = "https://example.org/commentary/2018/csto-summit"
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def wide_source() -> str:
+    """The sample with ten members, a position for each on every issue, every lever over the nine but Russia."""
+    data = yaml.safe_load(SAMPLE_TEXT)
+    members = [{"id": name.lower(), "name": name, "leader": f"Leader of {name}"} for name in TEN]
+    data["event"]["members"] = members
+    data["event"]["attendees"] = [
+        {"name": m["leader"], "role": f"Head of state of {m['name']}", "member": m["id"]} for m in members
+    ]
+    for j, issue in enumerate(data["cohesion"]["issues"]):
+        issue["positions"] = [
+            {"member": m["id"], "stance": STANCES[(j + k) % 4], "note": f"Note for {m['name']}"}
+            for k, m in enumerate(members)
+        ]
+    for lever in data["leverage"]["levers"]:
+        lever["over"] = [m["id"] for m in members if m["id"] != "russia"]
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+class Built:
+    def __init__(self, root: Path, name: str) -> None:
+        self.pdf = root / "build" / f"{name}.pdf"
+        self.html = (root / "build" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def build(root: Path) -> None:
+    proc = run_briefgen("build", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="module")
+def long(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = make_project(tmp_path_factory.mktemp("long"), {"long.yaml": long_source()})
+    build(root)
+    return Built(root, "long")
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = make_project(tmp_path_factory.mktemp("wide"), {"wide.yaml": wide_source()})
+    (root / "assets").mkdir()
+    (root / "assets" / "logo.svg").write_text(LOGO, encoding="utf-8")
+    (root / "briefgen.yaml").write_text(f'brand:\n  name: "{LONG_BRAND}"\n  logo: assets/logo.svg\n', encoding="utf-8")
+    build(root)
+    return Built(root, "wide")
+
+
+# --- long tables (finding 7) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "caption", "first_row"),
+    [
+        ("40 outcomes assessed", "Scorecard of the CSTO summit", "Outcome number 0"),
+        ("the issues that divided the members.", "Where the members stood", "Contested question 0"),
+    ],
+)
+def test_a_table_longer_than_a_page_starts_on_the_page_of_its_caption(
+    long: Built, before: str, caption: str, first_row: str
+) -> None:
+    pages = pdf_pages_text(long.pdf)
+    [page] = [page for page in pages if caption in page]
+    assert before in page, f"the table after {caption!r} is moved to a page of its own"
+    assert first_row in page.split(caption, 1)[1], f"the table after {caption!r} starts on a later page"
+
+
+def test_a_short_table_stays_whole_with_its_caption(long: Built) -> None:
+    pages = pdf_pages_text(long.pdf)
+    [page] = [page for page in pages if "levers and where they bite" in page]
+    assert "Agenda-setting within the CSTO" in page.split("levers and where they bite", 1)[1]
+    assert "Levers applied" in page
+
+
+# --- sources (finding 14) --------------------------------------------------------------------------
+
+
+def test_a_sources_date_and_url_are_spaced_in_pdf_and_html(long: Built) -> None:
+    # (the PDF may break the URL after a slash: that is a line break, not a missing space)
+    expected = re.compile(r"12 November 2018\. https://example\.org/ ?commentary/2018/csto-summit")
+    assert expected.search(pdf_text(long.pdf))
+    assert re.search(r'2018</time>\.\s+<a class="source-url"', long.html)
+
+
+# --- masthead (finding 13) -------------------------------------------------------------------------
+
+
+def first_page_words(pdf: Path) -> list[tuple[float, float, float, float, str]]:
+    """Page 1's words with their boxes (xMin, yMin, xMax, yMax, text), from pdftotext -bbox."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)
+    return [(float(a), float(b), float(c), float(d), text) for a, b, c, d, text in found]
+
+
+def test_a_long_series_keeps_clear_of_the_brand(long: Built) -> None:
+    words = first_page_words(long.pdf)
+    brand = min((word for word in words if word[4] == "briefgen"), key=lambda word: word[1])
+    series = [word for word in words if word[4].isupper() and word[1] < brand[3] + 30 and word[4] != "CSTO"]
+    assert {"OCCASIONAL", "(SECOND", "SERIES)"} <= {word[4] for word in series}
+    beside = [word for word in series if word[1] < brand[3] and word[3] > brand[1]]
+    assert beside, "the series' first line is not beside the brand"
+    assert max(word[2] for word in beside) + 10 <= brand[0], "the series runs into the brand"
+
+
+def test_a_long_brand_with_a_logo_leaves_the_series_whole(wide: Built) -> None:
+    words = first_page_words(wide.pdf)
+    assert "COMMENTARY" in [word[4] for word in words], "the series is broken to make room for the brand"
+    brand = [word for word in words if word[4] in LONG_BRAND.split()][:10]
+    [series] = [word for word in words if word[4] == "COMMENTARY"]
+    assert all(word[0] >= series[2] + 10 for word in brand if word[1] < series[3] + 20)
+
+
+# --- many members (finding 6) -----------------------------------------------------------------------
+
+
+def test_ten_members_names_are_never_split_and_stances_never_run_together(wide: Built) -> None:
+    text = pdf_text(wide.pdf)
+    for name in TEN:
+        words = {word.strip(".,;:()") for word in text.split()}
+        fragments = {word for word in words if word != name and name.startswith(word) and len(word) > 3}
+        assert not fragments, f"{name} is split: {fragments}"
+    assert not re.search(r"(supports|opposes|abstains|undeclared|moderate|strong|weak){2}", text)
+
+
+def test_a_compact_matrix_explains_its_marks_and_keeps_its_words_for_the_screen(wide: Built) -> None:
+    text = pdf_text(wide.pdf)
+    assert "Key: + supports, – opposes, 0 abstains, ? undeclared." in text
+    assert "Key: + weak, ++ moderate, +++ strong." in text
+    [matrix] = [table for table in html_text(wide.html).tables if "Where the members stood" in table]
+    assert "supports" in matrix and "undeclared" in matrix
