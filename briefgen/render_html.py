@@ -271,7 +271,7 @@ def _extends_chain(env: jinja2.Environment, name: str) -> list[Layer]:
     chain: list[Layer] = []
     while (path := _on_search_path(env, name)) is not None:
         source, filename, _ = env.loader.get_source(env, name)
-        chain.append(Layer(name, path, env.parse(source, name, filename)))
+        chain.append(Layer(name, path, _parsed(env, name, filename, source)))
         extends = next(chain[-1].tree.find_all(nodes.Extends), None)
         if extends is None or not isinstance(extends.template, nodes.Const):
             break
@@ -284,6 +284,12 @@ def _extends_chain(env: jinja2.Environment, name: str) -> list[Layer]:
             raise BriefgenError([Diagnostic(display_path(path), message, extends.lineno)])
         name = parent
     return chain
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed(env: jinja2.Environment, name: str, filename: str, source: str) -> nodes.Template:
+    """A template's syntax tree, parsed once per process for each text it has."""
+    return env.parse(source, name, filename)
 
 
 def _extends_itself(env: jinja2.Environment, name: str, path: Path) -> str:
