@@ -8,6 +8,7 @@ typographic quotes in prose are the labels' ``quotes`` (primary then secondary p
 """
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -92,8 +93,10 @@ def load_labels(search_path: Sequence[Path], language: str) -> Labels:
     raise BriefgenError([Diagnostic(display_path(search_path[0]), message)])
 
 
+@functools.cache
 def _builtin_labels(language: str) -> dict[str, Any]:
-    """briefgen's own labels in a language, or in English when it has none in that language."""
+    """briefgen's own labels in a language, or in English when it has none in that language (read once per
+    process: they are part of the package)."""
     path = BUILTIN_LABELS / f"{language}.yaml"
     return validate_model(load_source(path if path.is_file() else BUILTIN_LABELS / "en.yaml"), LabelsFile).root
 
