@@ -11,6 +11,7 @@ import base64
 import contextvars
 import datetime as dt
 import functools
+import itertools
 import mimetypes
 import re
 import unicodedata
@@ -54,6 +55,8 @@ class Stylesheet(NamedTuple):
 _STYLESHEETS: contextvars.ContextVar[list[Stylesheet] | None] = contextvars.ContextVar("stylesheets", default=None)
 STYLE_MEDIA = ("all", "print", "screen")
 UNKNOWN_FILTER = re.compile(r"No filter named '([^']+)'\.")
+UNCLOSED_BLOCK = re.compile(r"The innermost block that needs to be closed is '(\w+)'")
+BLOCK_TAGS = ("for", "if", "block", "macro", "call", "filter", "with", "autoescape", "trans")  # those closed by endX
 CATALOGUE_TEMPLATE = "index.html.j2"
 STAMP_TEMPLATE = "stamp.html.j2"
 STAMP_FONT = "fonts/NotoSans-Regular.ttf"  # on the template search path, as asset_url finds it
@@ -123,6 +126,27 @@ def _with_filter_hint(env: jinja2.Environment, message: str) -> str:
     if found := UNKNOWN_FILTER.fullmatch(message):
         return f"no filter named '{found.group(1)}'{suggestion(found.group(1), env.filters)}"
     return message
+
+
+def _opening_hint(env: jinja2.Environment, exc: jinja2.TemplateSyntaxError) -> str:
+    """For "The innermost block that needs to be closed is 'if'.", where that block was opened."""
+    found = UNCLOSED_BLOCK.search(exc.message or "")
+    if found is None or exc.source is None:
+        return ""
+    opened: list[tuple[str, int]] = []
+    try:
+        tokens = [token for token in env.lex(exc.source) if token[1] != "whitespace"]
+    except jinja2.TemplateSyntaxError:
+        return ""
+    for (line, kind, _), (_, name_kind, name) in itertools.pairwise(tokens):
+        if line >= (exc.lineno or line) or kind != "block_begin" or name_kind != "name":
+            continue
+        if name.startswith("end") and opened and opened[-1][0] == name[3:]:
+            opened.pop()
+        elif name in BLOCK_TAGS:
+            opened.append((name, line))
+    lines = [line for tag, line in opened if tag == found.group(1)]
+    return f" (the '{found.group(1)}' on line {lines[-1]} is not closed)" if lines else ""
 
 
 class _HintedUndefined(jinja2.StrictUndefined):
@@ -238,7 +262,7 @@ def _render(
     except BriefgenError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        message = f"template error: {_with_filter_hint(env, exc.message or '')}"
+        message = f"template error: {_with_filter_hint(env, exc.message or '')}{_opening_hint(env, exc)}"
         raise BriefgenError([Diagnostic(_shown(exc.filename, exc.name), message, exc.lineno)]) from None
     except jinja2.TemplateNotFound as exc:
         where = _template_frame(exc.__traceback__, env)

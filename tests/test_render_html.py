@@ -169,6 +169,19 @@ def test_a_misspelt_name_gets_the_name_it_probably_meant(tmp_path: Path, stateme
     assert line.endswith("?"), line
 
 
+@pytest.mark.parametrize("closing", ["", "{% endblock %}\n"])
+def test_an_unclosed_block_is_reported_with_the_line_it_opened_on(tmp_path: Path, closing: str) -> None:
+    template = (
+        '{% extends "layout.html.j2" %}\n{% block masthead %}\n{% for x in [1] %}{{ x }}{% endfor %}\n'
+        "{% if true %}\n<h1>x</h1>\n" + closing
+    )
+    _, proc = render_with(tmp_path, {"brief.html.j2": template})
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("templates/brief.html.j2:"), line
+    assert line.endswith("The innermost block that needs to be closed is 'if'. (the 'if' on line 4 is not closed)")
+
+
 def test_long_date_on_text_says_what_it_takes(tmp_path: Path) -> None:
     _, proc = render_with(tmp_path, {"brief.html.j2": broken(3, "<p>{{ assessment.brief.title | long_date }}</p>")})
     assert proc.returncode == 1
