@@ -53,7 +53,7 @@ def eject_template(project_root: Path, theme: str, name: str, force: bool = Fals
     layers = [folder for folder in template_search_path(project_root, theme) if folder != project_dir]
     names = template_names(layers)
     if name not in names:
-        same_file = [known for known in names if PurePosixPath(known).name == PurePosixPath(name).name]
+        same_file = [known for known in names if _bare(known) == _bare(name)]
         meant = same_file[0] if same_file else closest(name, names)
         hint = f"did you mean '{meant}'?" if meant else "'briefgen templates list' shows them"
         message = f"no built-in template named '{name}'; {hint}"
@@ -64,3 +64,8 @@ def eject_template(project_root: Path, theme: str, name: str, force: bool = Fals
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(names[name][0] / name, target)
     return target
+
+
+def _bare(name: str) -> str:
+    """A template's file name without its folder or suffixes: 'partials/masthead.html.j2' is 'masthead'."""
+    return PurePosixPath(name).name.split(".")[0]

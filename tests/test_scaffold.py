@@ -71,7 +71,7 @@ def test_the_config_init_writes_holds_every_key_at_its_default(tmp_path: Path) -
 
 def test_eject_suggests_the_template_a_near_name_meant(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
-    for asked in ("masthead.html.j2", "partials/mastead.html.j2"):
+    for asked in ("masthead.html.j2", "partials/mastead.html.j2", "masthead", "partials/masthead"):
         proc = run_briefgen("templates", "eject", asked, cwd=root)
         assert proc.returncode == 2
         assert proc.stderr.strip().endswith("did you mean 'partials/masthead.html.j2'?"), proc.stderr
