@@ -61,7 +61,7 @@ class Project:
         that is not a host name."""
         config = load_config(root)
         if theme is not None and theme not in (themes := theme_names(root)):
-            raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes)}")])
+            raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes, root)}")])
         if bad := [host for host in allow_hosts if not is_host_name(host)]:
             hint = "--allow-host takes a host name such as example.org, not a URL"
             raise UsageError(

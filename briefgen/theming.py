@@ -88,7 +88,7 @@ def theme_chain(project_root: Path, name: str, themes: Mapping[str, Theme] | Non
     while name is not None:
         if name not in themes:
             extended = f"theme '{chain[-1].name}' extends unknown theme '{name}'{_hint(name, themes)}"
-            message = extended if chain else no_such_theme(name, themes)
+            message = extended if chain else no_such_theme(name, themes, project_root)
             raise BriefgenError([_at_extends(project_root, chain, message)])
         if any(theme.name == name for theme in chain):
             cycle = " -> ".join([*(theme.name for theme in chain), name])
@@ -99,8 +99,12 @@ def theme_chain(project_root: Path, name: str, themes: Mapping[str, Theme] | Non
     return chain
 
 
-def no_such_theme(name: str, themes: Iterable[str]) -> str:
-    """What to say of a theme name the project lacks: the name, then a did-you-mean or the themes there are."""
+def no_such_theme(name: str, themes: Iterable[str], project_root: Path | None = None) -> str:
+    """What to say of a theme name the project lacks: that its folder lacks a theme file, when it has a
+    folder; else a did-you-mean or the themes there are."""
+    if project_root is not None and (folder := project_templates_dir(project_root) / "themes" / name).is_dir():
+        shown = display_path(folder)
+        return f"no theme named '{name}': {shown}/ has no {THEME_FILE}; add one with at least a description"
     return f"no theme named '{name}'{_hint(name, themes)}"
 
 

@@ -200,6 +200,18 @@ def test_an_unknown_theme_on_the_command_line_is_bad_usage(tmp_path: Path, theme
     assert not (root / "build").exists()
 
 
+def test_a_theme_folder_without_a_theme_file_is_named_as_the_cause(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "templates" / "themes" / "house").mkdir(parents=True)
+    proc = run_briefgen("build", "--theme", "house", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "briefgen: error: --theme: no theme named 'house': templates/themes/house/ has no theme.yaml; "
+        "add one with at least a description"
+    ]
+
+
 def test_an_unknown_theme_in_the_config_is_located(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     (root / "briefgen.yaml").write_text("paper: a4\ntheme: nosuch\n", encoding="utf-8")
