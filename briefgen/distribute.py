@@ -330,13 +330,17 @@ def _sheets(
 ) -> list["_Sheet"]:
     """The copies in sheets of STAMPS_PER_SHEET stamps, each with the bases its copies are stamped on.
 
-    A copy whose stamp has a letter outside the stamp font's repertoire gets a sheet of its own: that letter
-    comes from another font, which every copy printed on the same sheet would embed, and so carry a piece of
-    this recipient's name and change when they are added.
+    The copies whose stamp has a letter outside the stamp font's repertoire get a sheet for each stamp: that
+    letter comes from another font, which every copy printed on the same sheet would embed, and so carry a
+    piece of this recipient's name and change when they are added.
     """
     shared = [copy for copy in copies if set(copy.stamp) <= REPERTOIRE_LETTERS]
     chunks = [shared[start : start + STAMPS_PER_SHEET] for start in range(0, len(shared), STAMPS_PER_SHEET)]
-    chunks += [[copy] for copy in copies if not set(copy.stamp) <= REPERTOIRE_LETTERS]
+    apart: dict[str, list[Copy]] = {}
+    for copy in copies:
+        if not set(copy.stamp) <= REPERTOIRE_LETTERS:
+            apart.setdefault(copy.stamp, []).append(copy)
+    chunks += apart.values()
     return [
         _Sheet(tuple(chunk), {key: bases[key] for key in dict.fromkeys(copy.base for copy in chunk)}, project, out_dir)
         for chunk in chunks
