@@ -72,16 +72,15 @@ def validate_command(args: argparse.Namespace, project: "Project") -> int:
 def _check_labels(
     validated: "ValidatedAssessment", project: "Project", checked: dict[tuple[str, str], BriefgenError | None]
 ) -> None:
-    """Raise BriefgenError when the labels the brief renders with are broken; its diagnostics only the first
-    time, as every brief in that theme and language shares them."""
-    from briefgen.labels import load_labels
-    from briefgen.theming import template_search_path
+    """Raise BriefgenError when the theme or labels the brief renders with are broken; its diagnostics only the
+    first time, as every brief of that theme and language shares them."""
+    from briefgen.pipeline import check_presentation
 
     brief = validated.assessment.brief
-    key = (project.theme or brief.theme or project.config.theme, brief.language or project.config.language)
+    key = (brief.theme or "", brief.language or "")
     if key not in checked:
         try:
-            load_labels(template_search_path(project.root, key[0]), key[1])
+            check_presentation(project, brief.theme, brief.language)
             checked[key] = None
         except BriefgenError as exc:
             checked[key] = exc

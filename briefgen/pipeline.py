@@ -261,6 +261,12 @@ def stamp_letters(project: Project) -> StampLetters:
     return StampLetters(find_asset(search_path_of(project.root, chain), STAMP_FONT))
 
 
+def check_presentation(project: Project, theme: str | None = None, language: str | None = None) -> None:
+    """Raise BriefgenError when the theme chain or the labels a brief of this theme and language would render
+    with are broken, without rendering it."""
+    _presentation(project, theme, language)
+
+
 def _presentation(
     project: Project, theme: str | None = None, language: str | None = None
 ) -> tuple[jinja2.Environment, Presentation]:

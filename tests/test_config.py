@@ -11,16 +11,21 @@ def write_config(root: Path, text: str) -> None:
     (root / "briefgen.yaml").write_text(text, encoding="utf-8")
 
 
+def validate_errors(root: Path) -> list[str]:
+    """What `briefgen validate` says of a project it refuses (exit 1, no traceback), line by line."""
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    return proc.stderr.splitlines()
+
+
 def test_config_errors_are_located_like_source_errors(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     write_config(
         root,
         "brand:\n  nmae: House\ncolours:\n  accent: blue\npaper: a5\nlanguage: English\n",
     )
-    proc = run_briefgen("validate", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 1
-    lines = proc.stderr.splitlines()
+    lines = validate_errors(root)
     assert "briefgen.yaml:2:3: error: unknown key 'nmae'; did you mean 'name'?" in lines
     assert "briefgen.yaml:4:11: error: expected a colour written as #rrggbb, e.g. #1b3a5c" in lines
     assert any(line.startswith("briefgen.yaml:5:8: error: 'a5' is not one of: a4, letter") for line in lines), lines
@@ -106,11 +111,8 @@ def test_a_font_file_that_is_not_a_font_is_refused_where_the_config_names_it(tmp
         "fonts:\n  body:\n    family: House\n    regular: fonts/Whole.ttf\n"
         "    italic: fonts/Notes.ttf\n    bold: fonts/Cut.ttf\n",
     )
-    proc = run_briefgen("validate", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 1
     advice = "(damaged, truncated or another kind of file): give a TrueType, OpenType or WOFF file"
-    assert proc.stderr.splitlines() == [
+    assert validate_errors(root) == [
         f"briefgen.yaml:5:13: error: 'fonts/Notes.ttf' is not a font briefgen can read {advice}",
         f"briefgen.yaml:6:11: error: 'fonts/Cut.ttf' is not a font briefgen can read {advice}",
     ]
@@ -119,17 +121,11 @@ def test_a_font_file_that_is_not_a_font_is_refused_where_the_config_names_it(tmp
 def test_a_choice_written_in_other_letter_case_gets_a_suggestion(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     write_config(root, "paper: A4\n")
-    proc = run_briefgen("validate", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 1
-    assert proc.stderr.splitlines() == ["briefgen.yaml:1:8: error: 'A4' is not one of: a4, letter; did you mean 'a4'?"]
+    assert validate_errors(root) == ["briefgen.yaml:1:8: error: 'A4' is not one of: a4, letter; did you mean 'a4'?"]
 
 
 def test_a_url_among_the_allowed_hosts_is_located(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     write_config(root, "network:\n  allow_hosts: [example.org, 'https://cdn.example.org/']\n")
-    proc = run_briefgen("validate", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 1
     message = "'https://cdn.example.org/' is not a host name; give one such as example.org, not a URL"
-    assert proc.stderr.splitlines() == [f"briefgen.yaml:2:30: error: {message}"]
+    assert validate_errors(root) == [f"briefgen.yaml:2:30: error: {message}"]
