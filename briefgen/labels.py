@@ -12,12 +12,12 @@ import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import babel
 import babel.dates
 import jinja2
-from pydantic import RootModel
+from pydantic import BeforeValidator, Discriminator, RootModel, Tag
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.load import SourceDocument, load_source
@@ -29,7 +29,21 @@ BUILTIN_LABELS = builtin_templates_dir() / "common" / "labels"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-class LabelsFile(RootModel[dict[str, Text | dict[str, Text]]]):
+def _words_or_table(value: Any) -> Any:
+    """A list, which is neither words nor a table of words, is refused in one message that says what a label is."""
+    if isinstance(value, list):
+        raise ValueError("expected words, or keys with words (one per form, as in likelihood), found a list")
+    return value
+
+
+Label = Annotated[
+    Annotated[Text, Tag("words")] | Annotated[dict[str, Text], Tag("table")],
+    Discriminator(lambda value: "table" if isinstance(value, dict) else "words"),  # errors of the one it is
+    BeforeValidator(_words_or_table),
+]
+
+
+class LabelsFile(RootModel[dict[str, Label]]):
     """A labels file: names to words, or to a table of words (e.g. each likelihood)."""
 
 

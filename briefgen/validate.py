@@ -138,8 +138,22 @@ def located(
     exc: ValidationError, document: SourceDocument, model: type[BaseModel], at: DataPath = ()
 ) -> list[Diagnostic]:
     """The errors of validating the value at a path of a document against a model, each at its position."""
-    errors = [{**error, "loc": (*at, *error["loc"])} for error in exc.errors()]
+    errors = [{**error, "loc": _in_document((*at, *error["loc"]), document, error["type"])} for error in exc.errors()]
     return _sorted(_describe(error, document, model, len(at)) for error in errors)
+
+
+def _in_document(loc: DataPath, document: SourceDocument, kind: str) -> DataPath:
+    """A pydantic location without the names of the union members it passed through (as in
+    ('verdict', 'table', 'success')), which are no keys of the document."""
+    path: DataPath = ()
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if (*path, part) not in document.spans and (
+            (*path, *loc[index + 1 : index + 2]) in document.spans if not last else kind != "missing"
+        ):
+            continue
+        path = (*path, part)
+    return path
 
 
 def declared_ids(data: Any) -> dict[str, list[str]]:

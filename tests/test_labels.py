@@ -98,3 +98,17 @@ def test_a_new_language_lists_every_missing_label_at_once_and_validate_checks_it
         )
         assert line.endswith("labels/en.yaml as a start and translate it"), line
     assert "0 of 1 sources valid" in run_briefgen("validate", cwd=root).stderr
+
+
+def test_a_label_of_the_wrong_shape_is_one_error_at_its_own_line(tmp_path: Path) -> None:
+    text = "page_number: [1, 2]\nverdict:\n  success: Success\n  failure: no\n"
+    root = labels_project(tmp_path, "en.yaml", text)
+    proc = run_briefgen("validate", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert [line for line in proc.stderr.splitlines() if "error" in line] == [
+        "templates/labels/en.yaml:1:14: error: expected words, or keys with words (one per form, as in likelihood), "
+        "found a list",
+        "templates/labels/en.yaml:4:12: error: input should be a valid string; YAML read 'no' as a boolean: "
+        'put it in quotes, "no"',
+    ]
