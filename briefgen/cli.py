@@ -92,7 +92,7 @@ def _check_labels(
 def build_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs, subsetter_missing
     from briefgen.console import BuildReporter
-    from briefgen.publish import Status, build
+    from briefgen.publish import CatalogueFailed, Status, build
 
     for edition in args.editions or ():
         project.check_edition(edition)
@@ -114,7 +114,11 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
                 on_removed=reporter.removed,
                 on_outdated=reporter.outdated,
             )
-        except BriefgenError as exc:  # the catalogue page, say, after every brief failed on the same template
+        except CatalogueFailed as exc:  # the briefs are built and listed in the manifest; the catalogue is not
+            reporter.diagnostics(exc.diagnostics)
+            reporter.summary(exc.manifest, catalogue_failed=True)
+            return EXIT_FAILED
+        except BriefgenError as exc:  # the output folder refused, say: nothing was built
             reporter.diagnostics(exc.diagnostics)
             return EXIT_FAILED
     reporter.summary(manifest)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from briefgen.errors import Diagnostic, display_path
-from briefgen.publish import BriefResult, Status
+from briefgen.publish import INDEX_NAME, BriefResult, Status
 
 
 class BuildReporter:
@@ -81,7 +81,9 @@ class BuildReporter:
             message = f"removed {outputs} out of date in a format not built this time: {', '.join(paths)}"
             self.out.print(message, markup=False)
 
-    def summary(self, manifest: Path) -> None:
+    def summary(self, manifest: Path, catalogue_failed: bool = False) -> None:
+        """The table of counts (unless quiet) and the one-line summary, which says where the manifest is and
+        whether the catalogue page could not be written."""
         seconds = time.monotonic() - self.started
         counts = ", ".join(f"{self.counts[status]} {status}" for status in Status)
         if not self.quiet:
@@ -91,7 +93,8 @@ class BuildReporter:
             row = [str(self.counts[s]) for s in Status] + [str(self.warnings), str(self.pages), f"{seconds:.1f} s"]
             table.add_row(*row)
             self.out.print(table)
-        self.out.print(f"{counts}; manifest in {display_path(manifest)}", markup=False)
+        missing = f"; no catalogue page ({INDEX_NAME}): see the error above" if catalogue_failed else ""
+        self.out.print(f"{counts}; manifest in {display_path(manifest)}{missing}", markup=False)
 
     def diagnostics(self, diagnostics: tuple[Diagnostic, ...]) -> int:
         """Print the diagnostics not printed before in this build; return how many were new."""

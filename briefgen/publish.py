@@ -36,6 +36,14 @@ INDEX_NAME = "index.html"
 TEMPORARY_SUFFIX = ".briefgen-tmp"
 
 
+class CatalogueFailed(BriefgenError):
+    """The catalogue page could not be rendered; the manifest at `manifest` lists what the build made."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], manifest: Path) -> None:
+        super().__init__(diagnostics)
+        self.manifest = manifest
+
+
 class Status(StrEnum):
     BUILT = "built"
     SKIPPED = "skipped"
@@ -143,7 +151,8 @@ def build(
                     entries.append(entry)
                     on_result(BriefResult(source, Status.BUILT, entry))
         except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
-            write_manifest(out_dir, entries, project, on_removed)
+            with contextlib.suppress(CatalogueFailed):
+                write_manifest(out_dir, entries, project, on_removed)
             raise
         if outdated:
             on_outdated(sorted(outdated))
@@ -290,7 +299,12 @@ def write_manifest(
     merged.update((_entry_key(entry), entry) for entry in entries)
     document = {"briefs": [merged[key] for key in sorted(merged)]}
     write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    write_atomically(out_dir / INDEX_NAME, render_index(document["briefs"], project).encode("utf-8"))
+    try:
+        index = render_index(document["briefs"], project)
+    except BriefgenError as exc:  # an earlier catalogue would list another set of briefs than the manifest
+        (out_dir / INDEX_NAME).unlink(missing_ok=True)
+        raise CatalogueFailed(exc.diagnostics, path) from None
+    write_atomically(out_dir / INDEX_NAME, index.encode("utf-8"))
     return path
 
 

@@ -234,3 +234,25 @@ def test_a_build_leaves_out_a_source_whose_file_name_makes_no_brief_id(tmp_path:
     assert "sources/a#b.yaml: error: the file name makes the brief id 'a#b'" in proc.stderr
     assert sorted(path.name for path in (root / "build").glob("*.html")) == ["csto-astana-2018.html", "index.html"]
     assert "a#b" not in (root / "build" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_broken_catalogue_template_keeps_the_briefs_says_so_in_the_summary_and_leaves_no_stale_catalogue(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    assert (root / "build" / "index.html").is_file()
+    (root / "templates").mkdir()
+    (root / "templates" / "index.html.j2").write_text(
+        '{% extends "base.html.j2" %}\n{% block content %}{{ briefs | nosuch }}{% endblock %}\n', encoding="utf-8"
+    )
+    proc = run_briefgen("build", "--format", "html", "--force", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "templates/index.html.j2:2: error: template error: no filter named 'nosuch'" in proc.stderr
+    assert proc.stdout.splitlines()[-1] == (
+        "1 built, 0 skipped, 0 failed; manifest in build/manifest.json; no catalogue page (index.html): "
+        "see the error above"
+    )
+    assert sorted(p.name for p in (root / "build").iterdir()) == [f"{SAMPLE_ID}.html", "manifest.json"]
+    assert list(entries(root)) == [SAMPLE_ID]
