@@ -89,45 +89,13 @@ def build(
     for edition in editions:
         project.check_edition(edition)
     with exclusive(out_dir):
-        previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
         # What the keys cover is read before anything renders: a file edited during the build is seen by the next.
-        shared, digests = shared_digest(project), theme_digests(project)
-        source_hashes = {source: file_hash(source) for source in sources}
-
-        def keys(
-            source: Path, edition: str | None, themes: Sequence[str], wanted: Collection[Format] = formats
-        ) -> dict[Format, str]:
-            return {f: cache_key(source_hashes[source], f, edition, themes, shared, digests) for f in wanted}
-
-        outdated: list[str] = []
-
-        def with_other_formats(entry: dict[str, Any], earlier: dict[str, Any] | None, source: Path) -> dict[str, Any]:
-            """The entry, with the earlier entry's outputs in formats this build leaves alone that are still
-            up to date; those that are not are deleted."""
-            others = [f for f in Format if f not in formats and str(f) in (earlier or {}).get("outputs", {})]
-            if earlier is None or not others:
-                return entry
-            current = _up_to_date(earlier, keys, source, entry.get("edition"), out_dir, project, others)
-            outputs = {name: output for name, output in entry["outputs"].items() if name in map(str, formats)}
-            kept = {**entry, "outputs": outputs, "inputs": dict(entry.get("inputs", {}))}
-            for output_format in others:
-                output = earlier["outputs"][str(output_format)]
-                if current:
-                    kept["outputs"][str(output_format)] = output
-                    kept["inputs"].update(earlier.get("inputs", {}))
-                elif remove_output(out_dir, output.get("path", "")):
-                    outdated.append(output["path"])
-            kept["outputs"] = dict(sorted(kept["outputs"].items()))
-            kept["inputs"] = dict(sorted(kept["inputs"].items()))
-            return kept
-
+        state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
         entries, tasks = [], []
-        folder = (lambda edition: out_dir / edition) if len(editions) > 1 else (lambda edition: out_dir)
         for source, edition in itertools.product(sources, editions):
-            place = folder(edition).relative_to(out_dir).as_posix()
-            entry = previous.get(f"{place}/{brief_id(source)}")
-            if not force and entry is not None and _up_to_date(entry, keys, source, edition, out_dir, project):
-                entry = with_other_formats(entry, entry, source)
+            earlier = state.earlier(source, edition)
+            if not force and earlier is not None and state.up_to_date(earlier, source, edition):
+                entry = state.with_other_formats(earlier, earlier, source)
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
@@ -135,16 +103,14 @@ def build(
         try:
             with Executor(jobs, scheduler) as executor:
                 for result in render_all(tasks, executor):
-                    source = result.task.source
+                    source, edition = result.task.source, result.task.edition
                     if result.rendered is None:
                         on_result(BriefResult(source, Status.FAILED, errors=result.errors))
                         continue
                     try:
-                        edition = result.task.edition
-                        output_keys = keys(source, edition, result.rendered.themes)
-                        entry = publish(result.rendered, folder(edition), out_dir, project, output_keys)
-                        place = folder(edition).relative_to(out_dir).as_posix()
-                        entry = with_other_formats(entry, previous.get(f"{place}/{entry['id']}"), source)
+                        output_keys = state.keys(source, edition, result.rendered.themes)
+                        entry = publish(result.rendered, state.folder(edition), out_dir, project, output_keys)
+                        entry = state.with_other_formats(entry, state.earlier(source, edition), source)
                     except BriefgenError as exc:
                         on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
                         continue
@@ -154,40 +120,87 @@ def build(
             with contextlib.suppress(CatalogueFailed):
                 write_manifest(out_dir, entries, project, on_removed)
             raise
-        if outdated:
-            on_outdated(sorted(outdated))
+        if state.outdated:
+            on_outdated(sorted(state.outdated))
         return write_manifest(out_dir, entries, project, on_removed)
+
+
+class _BuildFolder:
+    """The output folder as a build finds it (its earlier manifest), and the cache keys its outputs must have.
+
+    Several editions go into folders of their own. `outdated` collects the outputs, in formats the build
+    leaves alone, that it deleted as out of date.
+    """
+
+    def __init__(
+        self, out_dir: Path, project: Project, sources: Sequence[Path], formats: Sequence[Format], by_edition: bool
+    ) -> None:
+        self.out_dir, self.project, self.formats, self.by_edition = out_dir, project, formats, by_edition
+        self.previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
+        self.shared, self.digests = shared_digest(project), theme_digests(project)
+        self.source_hashes = {source: file_hash(source) for source in sources}
+        self.outdated: list[str] = []
+
+    def folder(self, edition: str | None) -> Path:
+        return self.out_dir / edition if self.by_edition and edition else self.out_dir
+
+    def earlier(self, source: Path, edition: str | None) -> dict[str, Any] | None:
+        """The earlier manifest's entry for this brief and edition, if any."""
+        place = self.folder(edition).relative_to(self.out_dir).as_posix()
+        return self.previous.get(f"{place}/{brief_id(source)}")
+
+    def keys(
+        self, source: Path, edition: str | None, themes: Sequence[str], wanted: Collection[Format] | None = None
+    ) -> dict[Format, str]:
+        """The cache key of each wanted output (by default, each of the build's formats)."""
+        source_hash = self.source_hashes[source]
+        return {
+            output_format: cache_key(source_hash, output_format, edition, themes, self.shared, self.digests)
+            for output_format in (self.formats if wanted is None else wanted)
+        }
+
+    def up_to_date(
+        self, entry: dict[str, Any], source: Path, edition: str | None, wanted: Collection[Format] | None = None
+    ) -> bool:
+        """Whether a manifest entry's outputs (those in the wanted formats, by default the build's) are still
+        what a render would write: the keys of the themes it was rendered with match, the files are there,
+        and what it read beyond the templates is unchanged."""
+        themes = entry.get("themes")
+        if not isinstance(themes, list) or not all(isinstance(theme, str) for theme in themes):
+            return False  # a manifest from before themes were recorded
+        outputs = entry.get("outputs", {})
+        for output_format, key in self.keys(source, edition, themes, wanted).items():
+            output = outputs.get(str(output_format), {})
+            path = self.out_dir / output.get("path", "")
+            if output.get("cache_key") != key or not path.is_file() or path.stat().st_size != output.get("bytes"):
+                return False
+        return inputs_unchanged(entry.get("inputs", {}), self.project)
+
+    def with_other_formats(self, entry: dict[str, Any], earlier: dict[str, Any] | None, source: Path) -> dict[str, Any]:
+        """The entry, with the earlier entry's outputs in formats this build leaves alone that are still up to
+        date; those that are not are deleted."""
+        others = [f for f in Format if f not in self.formats and str(f) in (earlier or {}).get("outputs", {})]
+        if earlier is None or not others:
+            return entry
+        current = self.up_to_date(earlier, source, entry.get("edition"), others)
+        outputs = {name: output for name, output in entry["outputs"].items() if name in map(str, self.formats)}
+        kept = {**entry, "outputs": outputs, "inputs": dict(entry.get("inputs", {}))}
+        for output_format in others:
+            output = earlier["outputs"][str(output_format)]
+            if current:
+                kept["outputs"][str(output_format)] = output
+                kept["inputs"].update(earlier.get("inputs", {}))
+            elif remove_output(self.out_dir, output.get("path", "")):
+                self.outdated.append(output["path"])
+        kept["outputs"] = dict(sorted(kept["outputs"].items()))
+        kept["inputs"] = dict(sorted(kept["inputs"].items()))
+        return kept
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
     """Entries are told apart by where their outputs go: a folder and a brief id."""
     paths = [output.get("path", "") for output in entry.get("outputs", {}).values()]
     return f"{PurePosixPath(paths[0]).parent if paths else '.'}/{entry['id']}"
-
-
-def _up_to_date(
-    entry: dict[str, Any],
-    keys: Callable[..., dict[Format, str]],
-    source: Path,
-    edition: str | None,
-    out_dir: Path,
-    project: Project,
-    wanted: Collection[Format] | None = None,
-) -> bool:
-    """Whether a manifest entry's outputs (those in the wanted formats, by default the build's) are still
-    what a render would write: the keys of the themes it was rendered with match, the files are there, and
-    what it read beyond the templates is unchanged."""
-    themes = entry.get("themes")
-    if not isinstance(themes, list) or not all(isinstance(theme, str) for theme in themes):
-        return False  # a manifest from before themes were recorded
-    outputs = entry.get("outputs", {})
-    current = keys(source, edition, themes) if wanted is None else keys(source, edition, themes, wanted)
-    for output_format, key in current.items():
-        output = outputs.get(str(output_format), {})
-        path = out_dir / output.get("path", "")
-        if output.get("cache_key") != key or not path.is_file() or path.stat().st_size != output.get("bytes"):
-            return False
-    return inputs_unchanged(entry.get("inputs", {}), project)
 
 
 @contextlib.contextmanager
