@@ -33,8 +33,9 @@ ODD_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 STANDARD_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 
 # What libyaml and PyYAML read apart: tabs (PyYAML refuses them in places libyaml takes them), a byte
-# order mark after the first character, and what PyYAML's reader refuses as unprintable.
-_READ_APART = re.compile("[\t\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
+# order mark after the first character, what PyYAML's reader refuses as unprintable, and a block scalar's
+# header with a comment not set off by a space (`|#`), which libyaml takes and PyYAML refuses.
+_READ_APART = re.compile("[\t\ufeff]|[|>][-+0-9]*#|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
 STANDARD_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 IMPLICIT_KINDS = {
     "tag:yaml.org,2002:bool": "a boolean",

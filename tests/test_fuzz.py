@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from helpers import SAMPLE_ID, SAMPLE_TEXT, make_project
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from briefgen.errors import BriefgenError
@@ -353,5 +353,7 @@ def _outcome(text: str, with_libyaml: bool) -> tuple[object, ...]:
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML is built without libyaml here")
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(), YAMLISH, SPLICED))
+@example("|#")  # a block scalar's header and a comment with no space between
+@example("a: >-#\n  x\n")
 def test_libyaml_and_pyyaml_read_every_text_alike(text: str) -> None:
     assert _outcome(text, with_libyaml=True) == _outcome(text, with_libyaml=False)
