@@ -1,13 +1,14 @@
 """Rendering many briefs: in this process, or in long-lived warm worker processes.
 
 Workers are spawned (never forked), import WeasyPrint and set up their font
-configuration once, then render brief after brief; each is replaced after a
-bounded number of renders so that memory stays flat. The same tasks can run on
+configuration once, then render brief after brief; the pool is replaced by a
+fresh one after a bounded number of renders per worker so that memory stays flat. The same tasks can run on
 a Dask cluster instead. A brief that fails comes back as its diagnostics and
 never stops the others. Other work that prints PDFs (distribute's stamp sheets)
 runs in the same workers, through the same Executor.
 """
 
+import collections
 import contextlib
 import ctypes.util
 import functools
@@ -17,7 +18,7 @@ import os
 import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,9 @@ from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 # leak (font features set as properties: about 370 KiB a render), and costs a worker start-up (about
 # 1.5 s of CPU: imports, fonts, templates) per this many renders.
 RENDERS_PER_WORKER = 100
+# Work handed to the pool ahead of its results, per worker: enough that no worker waits for its next task,
+# few enough that an interrupt has little to cancel and a pool being replaced has little left to finish.
+QUEUED_PER_WORKER = 2
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -116,7 +120,9 @@ class Executor:
         self.jobs = jobs
         self.scheduler = scheduler
         self._opened = contextlib.ExitStack()
-        self._pool: ProcessPoolExecutor | None = None
+        self._scratch: str | None = None
+        self._pools: list[ProcessPoolExecutor] = []  # the current one last; earlier ones finish what they have
+        self._given = 0  # work given to the current pool
         self._earlier_children: set[multiprocessing.process.BaseProcess] = set()
         self._client: Any = None
 
@@ -132,37 +138,56 @@ class Executor:
         and see the project (and any output folder the work writes to) at the same paths."""
         if self.scheduler is not None:
             yield from self._on_dask(work, items)
-        elif self.jobs <= 1 or (len(items) <= 1 and self._pool is None):
+        elif self.jobs <= 1 or (len(items) <= 1 and not self._pools):
             yield from map(work, items)
         else:
             yield from self._in_workers(work, items)
 
     def _in_workers(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        pool = self._workers()
+        """Hand the work to the pool a little ahead of its results, so the pool can be replaced in between."""
+        waiting = collections.deque(items)
+        running: set[Future[R]] = set()
         try:
-            futures = [pool.submit(work, item) for item in items]
-            for future in as_completed(futures):
-                yield future.result()
+            while True:
+                while waiting and len(running) < self.jobs * QUEUED_PER_WORKER:
+                    running.add(self._workers().submit(work, waiting.popleft()))
+                if not running:
+                    return
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
         except BaseException:  # Ctrl-C, or the caller closing this generator early
-            pool.shutdown(wait=False, cancel_futures=True)
+            for pool in self._pools:
+                pool.shutdown(wait=False, cancel_futures=True)
             for child in set(multiprocessing.active_children()) - self._earlier_children:
                 child.terminate()
             raise
 
     def _workers(self) -> ProcessPoolExecutor:
-        """The worker pool, started on first use; workers are spawned as work needs them, up to jobs."""
-        if self._pool is None:
-            scratch = self._opened.enter_context(tempfile.TemporaryDirectory(prefix="briefgen-workers-"))
-            self._earlier_children = set(multiprocessing.active_children())
-            self._pool = ProcessPoolExecutor(
+        """The pool to give the next piece of work to, started on first use; workers are spawned as work needs
+        them, up to jobs. Once it has been given RENDERS_PER_WORKER pieces of work per worker, a fresh pool
+        takes over, and the old one's workers exit when they have finished theirs.
+
+        (Python's own max_tasks_per_child is not used: on Python 3.11-3.13 a pool whose workers retire with
+        work still queued can hang for good, CPython issue 115634.)
+        """
+        if not self._pools or self._given >= RENDERS_PER_WORKER * self.jobs:
+            if self._pools:
+                self._pools[-1].shutdown(wait=False)
+            if self._scratch is None:
+                self._scratch = self._opened.enter_context(tempfile.TemporaryDirectory(prefix="briefgen-workers-"))
+                self._earlier_children = set(multiprocessing.active_children())
+            pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_up,
-                initargs=(scratch,),
-                max_tasks_per_child=RENDERS_PER_WORKER,
+                initargs=(self._scratch,),
             )
-            self._opened.callback(self._pool.shutdown, wait=True)  # before the scratch folder goes
-        return self._pool
+            self._opened.callback(pool.shutdown, wait=True)  # before the scratch folder goes
+            self._pools.append(pool)
+            self._given = 0
+        self._given += 1
+        return self._pools[-1]
 
     def _on_dask(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         try:

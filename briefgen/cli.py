@@ -6,7 +6,9 @@ Each command imports the stages it calls, so `--help` and argument errors come b
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -21,15 +23,35 @@ if TYPE_CHECKING:
     from briefgen.validate import ValidatedAssessment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 SUBSETTER_WARNING = (
     "warning: HarfBuzz's subsetter (libharfbuzz-subset0) is missing; PDFs will be written about four times "
     "slower. Install it (Debian: apt-get install libharfbuzz-subset0) or run .ci/system-deps."
 )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (as `timeout`, CI cancellations and `kill` send): stopped as Ctrl-C stops briefgen, its workers
+    ended, temporary files removed, and what was finished recorded."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run briefgen; return the process exit code."""
     args = _parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may take signals
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command in (init_command, trace_command):
             return int(args.command(args, None))
@@ -43,9 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BriefgenError as exc:
         _report(exc.diagnostics)
         return EXIT_FAILED
+    except Terminated:
+        print("briefgen: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("briefgen: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader stopped early, as `briefgen templates list | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

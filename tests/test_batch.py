@@ -27,6 +27,8 @@ from helpers import (
 )
 from pypdf import PdfReader
 
+from briefgen.batch import RENDERS_PER_WORKER
+
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
 BRIEFS = {"brief-a": "Brief A", "brief-b": "Brief B", "brief-c": "Brief C"}
 SERIES = line_of(SAMPLE_TEXT, "  series: Commentary")
@@ -313,3 +315,33 @@ def test_an_interrupted_build_ends_its_workers_and_their_files(tmp_path: Path) -
     kept = manifest_ids(root / "build")
     assert 1 <= len(kept) < 12
     assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == sorted(kept)
+
+
+def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
+    """SIGTERM to the build alone (as `timeout` sends it): exit 143, its workers ended, no temporary folder
+    left, and the briefs it finished in the manifest."""
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc, first = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
+    proc.send_signal(signal.SIGTERM)
+    rest, stderr = proc.communicate(timeout=300)
+    assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1] == "briefgen: terminated"
+    assert processes_in(root) == []
+    assert sorted(scratch.iterdir()) == []
+    kept = manifest_ids(root / "build")
+    assert 1 <= len(kept) < 12
+    assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == sorted(kept)
+
+
+def test_more_briefs_than_the_workers_render_before_they_are_replaced(tmp_path: Path) -> None:
+    """A build of more than RENDERS_PER_WORKER x jobs briefs finishes: the workers are replaced and the build
+    goes on (with Python's own max_tasks_per_child it stopped for good at exactly 200 outputs)."""
+    count = RENDERS_PER_WORKER * 2 + 30
+    root = make_project(tmp_path / "project", {f"b{n:03}.yaml": SAMPLE_TEXT for n in range(count)})
+    proc = run_briefgen("build", "--format", "html", "--jobs", "2", "--quiet", cwd=root)
+    assert_no_traceback(proc)
+    assert summary(proc) == (count, 0, 0, "build/manifest.json")
+    assert len(manifest_ids(root / "build")) == len(list((root / "build").glob("b*.html"))) == count
