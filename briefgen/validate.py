@@ -6,6 +6,7 @@ document (unique ids, one position per member, dates). Every problem becomes a
 Diagnostic pointing at the offending value in the YAML.
 """
 
+import datetime as dt
 import re
 import types
 import typing
@@ -43,6 +44,7 @@ PATTERN_MESSAGES = {
     EMAIL_PATTERN: "not an email address",
     COLOUR_PATTERN: "expected a colour written as #rrggbb, e.g. #1b3a5c",
 }
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Errors where quoting a value YAML typed implicitly (NO, 1.10, 12:30) would fix it.
 TEXT_EXPECTED = {"string_type", "enum", "string_pattern_mismatch", "literal_error"}
 
@@ -299,7 +301,7 @@ def error_message(error: Any) -> str:
     """One pydantic error's message in briefgen's words, without its place."""
     kind: str = error["type"]
     if kind in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
-        return "expected a date written as YYYY-MM-DD"
+        return _date_message(error["input"])
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in PATTERN_MESSAGES:
         return PATTERN_MESSAGES[error["ctx"]["pattern"]]
     if kind == "value_error":
@@ -313,6 +315,16 @@ def error_message(error: Any) -> str:
         return f"needs at least {error['ctx']['min_length']} item"
     message = str(error["msg"])
     return message[0].lower() + message[1:]
+
+
+def _date_message(value: Any) -> str:
+    """Why a value is no date: the calendar's reason when it is written as YYYY-MM-DD, else the format."""
+    if isinstance(value, str) and DATE_SHAPE.fullmatch(value):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            return f"'{value}' is not a date: {exc}"
+    return "expected a date written as YYYY-MM-DD"
 
 
 def _fields_at(root: type[BaseModel], loc: DataPath) -> list[str]:

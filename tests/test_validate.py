@@ -239,6 +239,20 @@ def test_bad_date(check, date: str) -> None:
     assert lines == [at(PUBLISHED, 14, "expected a date written as YYYY-MM-DD")]
 
 
+@pytest.mark.parametrize(
+    ("date", "reason"),
+    [
+        ("2019-02-30", "day is out of range for month"),
+        ("2019-13-01", "month must be in 1..12"),
+        ("0000-01-01", "year 0 is out of range"),
+    ],
+)
+def test_a_quoted_impossible_date_gives_the_reason_not_the_format(check, date: str, reason: str) -> None:
+    code, lines, _ = check(replace_line(T, PUBLISHED, "2018-11-16", f"'{date}'"))
+    assert code == 1
+    assert lines == [at(PUBLISHED, 14, f"'{date}' is not a date: {reason}")]
+
+
 @pytest.mark.parametrize("grade", ["B7", "G2", "b2", "B22", "2B"])
 def test_bad_admiralty_grade(check, grade: str) -> None:
     text = replace_line(T, FIRST_RELIABILITY, "B2", grade)
