@@ -19,7 +19,7 @@ from anyascii import anyascii
 from pydantic import BaseModel, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
-from briefgen.load import DataPath, SourceDocument
+from briefgen.load import DataPath, SourceDocument, Unreadable
 from briefgen.load import brief_id as brief_id_of
 from briefgen.models import (
     BRIEF_ID_PATTERN,
@@ -272,6 +272,8 @@ def _describe(error: Any, document: SourceDocument, model: type[BaseModel], dept
         where = f" in '{loc[-2]}'" if len(loc) > 1 and isinstance(loc[-2], str) else ""
         return Diagnostic(shown, f"missing required key '{loc[-1]}'{where}", span.line, span.column)
     span = document.span(loc)
+    if isinstance(error["input"], Unreadable):
+        return Diagnostic(shown, error["input"].message, span.line, span.column)
     if span.implicit == "empty (null)" and not span.raw and loc in document.spans:
         return Diagnostic(shown, "needs a value", span.line, span.column)
     message = error_message(error)

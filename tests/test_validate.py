@@ -34,6 +34,9 @@ POWER = line_of(T, "  power: russia")
 FIRST_OVER = line_of(T, "      over: [armenia, kyrgyzstan, tajikistan]")
 HORIZON = line_of(T, "  horizon: 12 months")
 FIRST_POINTS_TO = line_of(T, "      points_to: belarusian-appointee")
+EVENT_DATE = line_of(T, "  date: 2018-11-08")
+FIRST_OUTCOME = line_of(T, "  - id: secretary-general-deadlock")
+FIRST_EVIDENCE = line_of(T, "    evidence: ")
 SOURCES = line_of(T, "sources:")
 FIRST_SOURCE = line_of(T, "  - id: jorbenadze-2018")
 SECOND_SOURCE = line_of(T, "  - id: inf-treaty-1987")
@@ -503,6 +506,32 @@ def test_schema_and_cross_check_errors_are_reported_together(check) -> None:
         at(FIRST_REFS, 15, "unknown source 'jorbenadze-2019'; did you mean 'jorbenadze-2018'?"),
         at(FIRST_RELIABILITY, 18, "expected an Admiralty grade: a letter A-F then a digit 1-6, e.g. B2"),
     ]
+
+
+def test_a_date_yaml_cannot_read_is_reported_with_every_other_error(check) -> None:
+    text = replace_line(T, SERIES, "Commentary", "NO")
+    text = replace_line(text, EVENT_DATE, "2018-11-08", "2018-11-31")
+    text = replace_line(text, FIRST_LIKELIHOOD, "likely", "likley")
+    text = replace_line(text, FIRST_EVIDENCE, "evidence", "evidense")
+    text = replace_line(text, HORIZON, "12 months", "12:30")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [
+        at(SERIES, 11, "input should be a valid string; YAML read 'NO' as a boolean: put it in quotes, \"NO\""),
+        at(EVENT_DATE, 9, "YAML cannot read '2018-11-31' as a date: day is out of range for month"),
+        at(FIRST_LIKELIHOOD, 17, f"'likley' is not one of: {LIKELIHOODS}; did you mean 'likely'?"),
+        at(FIRST_OUTCOME, 5, "missing required key 'evidence'"),
+        at(FIRST_EVIDENCE, 5, "unknown key 'evidense'; did you mean 'evidence'?"),
+        at(HORIZON, 12, "input should be a valid string; YAML read '12:30' as a number: put it in quotes, \"12:30\""),
+    ]
+
+
+def test_a_date_yaml_cannot_read_in_a_text_field_is_reported_once_without_a_hint(check) -> None:
+    """Kept by the loader for validation to report, it is still one error, as when the loader reported it."""
+    text = replace_line(T, SUBTITLE, T.split("\n")[SUBTITLE - 1].split(": ", 1)[1], "2018-02-30")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [at(SUBTITLE, 13, "YAML cannot read '2018-02-30' as a date: day is out of range for month")]
 
 
 # --- cross-checks ---------------------------------------------------------------------------------
