@@ -162,8 +162,19 @@ def declared_ids(data: Any) -> dict[str, list[str]]:
     """The member, source and scenario ids a document declares, read leniently from raw data.
 
     Passed to the models as validation context, so references are checked in the same pass as the rest.
+    A kind whose list is not a list of items with ids (`members: six`, an item without one) is left out:
+    references to it go unchecked, for its own error to stand alone instead of one for every reference.
     """
-    return {kind: [value for _, value in _ids(data, ID_LISTS[kind])] for kind in ("member", "source", "scenario")}
+    declared: dict[str, list[str]] = {}
+    for kind in ("member", "source", "scenario"):
+        items = _value_at(data, ID_LISTS[kind])
+        if isinstance(items, list) and items and all(_has_id(item) for item in items):
+            declared[kind] = [item["id"] for item in items]
+    return declared
+
+
+def _has_id(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("id"), str)
 
 
 def check_structure(data: Any) -> Iterator[Problem]:
@@ -227,10 +238,16 @@ def _restrictables(a: Assessment) -> Iterator[Restrictable]:
     yield from (a.leverage, *a.leverage.levers, a.outlook, *a.outlook.scenarios, *a.outlook.indicators)
 
 
-def _items(data: Any, keys: DataPath) -> list[dict[str, Any]]:
-    """The mappings in the list at keys, or none when the data has another shape there."""
+def _value_at(data: Any, keys: DataPath) -> Any:
+    """The raw value at keys, or None when the data has another shape on the way."""
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _items(data: Any, keys: DataPath) -> list[dict[str, Any]]:
+    """The mappings in the list at keys, or none when the data has another shape there."""
+    data = _value_at(data, keys)
     return [item if isinstance(item, dict) else {} for item in data] if isinstance(data, list) else []
 
 

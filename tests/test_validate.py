@@ -537,6 +537,46 @@ def test_a_date_yaml_cannot_read_in_a_text_field_is_reported_once_without_a_hint
 # --- cross-checks ---------------------------------------------------------------------------------
 
 
+def with_value_for_list(text: str, key: str, value: str) -> tuple[str, int]:
+    """The text with the block under the line `key` (exactly that line) replaced by value, and the key's line."""
+    lines = text.split("\n")
+    start = lines.index(key)
+    indent = len(key) - len(key.lstrip())
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+        end += 1
+    return "\n".join([*lines[:start], f"{key} {value}", *lines[end:]]), start + 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("  members:", "six", "input should be a valid list"),
+        ("  scenarios:", "six", "input should be a valid list"),
+        ("sources:", "six", "input should be a valid list"),
+        ("sources:", "[]", "needs at least 1 item"),
+    ],
+    ids=["members", "scenarios", "sources", "no-sources"],
+)
+def test_references_are_not_checked_against_a_list_of_ids_that_is_no_list(
+    check, key: str, value: str, message: str
+) -> None:
+    """`members: six` is one error at its line, not one more for every position, lever and attendee."""
+    text, line = with_value_for_list(T, key, value)
+    code, found, _ = check(text)
+    assert code == 1
+    assert found == [at(line, len(key) + 2, message)]
+
+
+def test_references_are_not_checked_against_a_list_with_an_item_without_an_id(check) -> None:
+    first_member = line_of(T, "    - id: armenia")
+    text = delete_lines(T, first_member, first_member)
+    text = replace_line(text, first_member, "      name: Armenia", "    - name: Armenia")
+    code, found, _ = check(text)
+    assert code == 1
+    assert found == [at(first_member, 7, "missing required key 'id'")]
+
+
 def test_unknown_source_reference_with_suggestion(check) -> None:
     code, lines, _ = check(replace_line(T, FIRST_REFS, "jorbenadze-2018", "jorbenadze-2019"))
     assert code == 1
