@@ -3,7 +3,9 @@
 The result keeps, for each path into the data (mapping keys and list indices),
 the line and column of its value and of its key, and whether YAML gave a plain
 scalar a type the author may not have meant (``NO`` as false, ``1.10`` as 1.1).
-Duplicate keys, anchors and aliases, and non-standard tags are errors.
+Duplicate keys, anchors and aliases, and non-standard tags are errors. A value YAML
+types but cannot make, such as 2018-11-31 as a date, is kept as an Unreadable, so that validation
+reports it with the file's other problems; the loader reports it only when another problem stops it.
 
 A source is read with libyaml's parser when PyYAML has it (about eight times faster); a source it
 finds anything wrong with is read again with PyYAML's own parser, whose diagnostics are the ones
@@ -56,6 +58,19 @@ class Span:
     key_column: int | None = None
     raw: str | None = None
     implicit: str | None = None
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A value YAML typed but could not make, in place of that value: no model takes it, so validating it fails."""
+
+    text: str
+    kind: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"YAML cannot read {self.text!r} as {self.kind}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -199,7 +214,8 @@ def _parse(text: str, path: Path, loader_class: type[_Strict], allow_empty: bool
     builder = _Builder(shown, loader)
     data = builder.build(root, ())
     if builder.problems:
-        raise BriefgenError(builder.problems)
+        everything = [*builder.problems, *builder.unreadable]
+        raise BriefgenError(sorted(everything, key=lambda d: (d.line or 0, d.column or 0)))
     return SourceDocument(path, data, builder.spans)
 
 
@@ -211,6 +227,7 @@ class _Builder:
         self.loader = loader
         self.spans: dict[DataPath, Span] = {}
         self.problems: list[Diagnostic] = []
+        self.unreadable: list[Diagnostic] = []  # reported by validation, unless a problem stops the load
 
     def build(self, node: yaml.Node, data_path: DataPath, key_mark: yaml.Mark | None = None) -> Any:
         mark = node.start_mark
@@ -234,8 +251,9 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             self.problems.append(_syntax_diagnostic(self.shown, exc))
         except (ValueError, OverflowError) as exc:
-            kind = implicit or "a value"
-            self.problems.append(_at(self.shown, mark, f"YAML cannot read {node.value!r} as {kind}: {exc}"))
+            unreadable = Unreadable(node.value, implicit or "a value", str(exc))
+            self.unreadable.append(_at(self.shown, mark, unreadable.message))
+            return unreadable
         return None
 
     def _mapping_items(self, node: yaml.MappingNode, data_path: DataPath) -> Iterator[tuple[str, Any]]:

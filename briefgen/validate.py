@@ -6,6 +6,7 @@ document (unique ids, one position per member, dates). Every problem becomes a
 Diagnostic pointing at the offending value in the YAML.
 """
 
+import datetime as dt
 import re
 import types
 import typing
@@ -18,7 +19,7 @@ from anyascii import anyascii
 from pydantic import BaseModel, ValidationError
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
-from briefgen.load import DataPath, SourceDocument
+from briefgen.load import DataPath, SourceDocument, Unreadable
 from briefgen.load import brief_id as brief_id_of
 from briefgen.models import (
     BRIEF_ID_PATTERN,
@@ -43,6 +44,7 @@ PATTERN_MESSAGES = {
     EMAIL_PATTERN: "not an email address",
     COLOUR_PATTERN: "expected a colour written as #rrggbb, e.g. #1b3a5c",
 }
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Errors where quoting a value YAML typed implicitly (NO, 1.10, 12:30) would fix it.
 TEXT_EXPECTED = {"string_type", "enum", "string_pattern_mismatch", "literal_error"}
 
@@ -160,8 +162,19 @@ def declared_ids(data: Any) -> dict[str, list[str]]:
     """The member, source and scenario ids a document declares, read leniently from raw data.
 
     Passed to the models as validation context, so references are checked in the same pass as the rest.
+    A kind whose list is not a list of items with ids (`members: six`, an item without one) is left out:
+    references to it go unchecked, for its own error to stand alone instead of one for every reference.
     """
-    return {kind: [value for _, value in _ids(data, ID_LISTS[kind])] for kind in ("member", "source", "scenario")}
+    declared: dict[str, list[str]] = {}
+    for kind in ("member", "source", "scenario"):
+        items = _value_at(data, ID_LISTS[kind])
+        if isinstance(items, list) and items and all(_has_id(item) for item in items):
+            declared[kind] = [item["id"] for item in items]
+    return declared
+
+
+def _has_id(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("id"), str)
 
 
 def check_structure(data: Any) -> Iterator[Problem]:
@@ -225,10 +238,16 @@ def _restrictables(a: Assessment) -> Iterator[Restrictable]:
     yield from (a.leverage, *a.leverage.levers, a.outlook, *a.outlook.scenarios, *a.outlook.indicators)
 
 
-def _items(data: Any, keys: DataPath) -> list[dict[str, Any]]:
-    """The mappings in the list at keys, or none when the data has another shape there."""
+def _value_at(data: Any, keys: DataPath) -> Any:
+    """The raw value at keys, or None when the data has another shape on the way."""
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _items(data: Any, keys: DataPath) -> list[dict[str, Any]]:
+    """The mappings in the list at keys, or none when the data has another shape there."""
+    data = _value_at(data, keys)
     return [item if isinstance(item, dict) else {} for item in data] if isinstance(data, list) else []
 
 
@@ -270,6 +289,8 @@ def _describe(error: Any, document: SourceDocument, model: type[BaseModel], dept
         where = f" in '{loc[-2]}'" if len(loc) > 1 and isinstance(loc[-2], str) else ""
         return Diagnostic(shown, f"missing required key '{loc[-1]}'{where}", span.line, span.column)
     span = document.span(loc)
+    if isinstance(error["input"], Unreadable):
+        return Diagnostic(shown, error["input"].message, span.line, span.column)
     if span.implicit == "empty (null)" and not span.raw and loc in document.spans:
         return Diagnostic(shown, "needs a value", span.line, span.column)
     message = error_message(error)
@@ -299,7 +320,7 @@ def error_message(error: Any) -> str:
     """One pydantic error's message in briefgen's words, without its place."""
     kind: str = error["type"]
     if kind in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
-        return "expected a date written as YYYY-MM-DD"
+        return _date_message(error["input"])
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in PATTERN_MESSAGES:
         return PATTERN_MESSAGES[error["ctx"]["pattern"]]
     if kind == "value_error":
@@ -313,6 +334,16 @@ def error_message(error: Any) -> str:
         return f"needs at least {error['ctx']['min_length']} item"
     message = str(error["msg"])
     return message[0].lower() + message[1:]
+
+
+def _date_message(value: Any) -> str:
+    """Why a value is no date: the calendar's reason when it is written as YYYY-MM-DD, else the format."""
+    if isinstance(value, str) and DATE_SHAPE.fullmatch(value):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            return f"'{value}' is not a date: {exc}"
+    return "expected a date written as YYYY-MM-DD"
 
 
 def _fields_at(root: type[BaseModel], loc: DataPath) -> list[str]:

@@ -9,6 +9,7 @@ from helpers import SAMPLE, SAMPLE_TEXT, SHOWN, at, column_of, line_of, replace_
 
 from briefgen.errors import BriefgenError
 from briefgen.load import MAX_NESTING, MAX_SOURCE_BYTES, load_source
+from briefgen.pipeline import read_assessment
 
 SERIES = line_of(SAMPLE_TEXT, "  series: Commentary")
 TITLE = line_of(SAMPLE_TEXT, "  title: ")
@@ -359,3 +360,28 @@ def test_values_yaml_cannot_construct_are_reported_at_their_position(check, line
     assert code == 1, stderr
     assert len(lines) == 1, stderr
     assert lines[0].startswith(at(line, column_of(text, line, new), "")), lines
+
+
+def test_a_value_yaml_cannot_construct_does_not_stop_the_load(tmp_path: Path) -> None:
+    """It is kept for validation, which reports it with the other errors of the file."""
+    path = tmp_path / "brief.yaml"
+    text = replace_line(SAMPLE_TEXT, PUBLISHED, "2018-11-16", "2018-02-30")
+    path.write_text(replace_line(text, SERIES, "Commentary", "NO"), encoding="utf-8")
+    load_source(path)
+    with pytest.raises(BriefgenError) as caught:
+        read_assessment(path)
+    assert [(d.line, d.column, d.message) for d in caught.value.diagnostics] == [
+        (SERIES, 11, "input should be a valid string; YAML read 'NO' as a boolean: put it in quotes, \"NO\""),
+        (PUBLISHED, 14, "YAML cannot read '2018-02-30' as a date: day is out of range for month"),
+    ]
+
+
+def test_a_problem_that_stops_the_load_is_reported_with_the_values_yaml_cannot_construct(check) -> None:
+    text = replace_line(SAMPLE_TEXT, PUBLISHED, "2018-11-16", "2018-02-30")
+    text = replace_line(text, SERIES, "  series: Commentary", "  series: Commentary\n  title: Again")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [
+        at(SERIES + 1, 3, f"duplicate key 'title' (first given on line {TITLE})"),
+        at(PUBLISHED + 1, 14, "YAML cannot read '2018-02-30' as a date: day is out of range for month"),
+    ]

@@ -34,6 +34,9 @@ POWER = line_of(T, "  power: russia")
 FIRST_OVER = line_of(T, "      over: [armenia, kyrgyzstan, tajikistan]")
 HORIZON = line_of(T, "  horizon: 12 months")
 FIRST_POINTS_TO = line_of(T, "      points_to: belarusian-appointee")
+EVENT_DATE = line_of(T, "  date: 2018-11-08")
+FIRST_OUTCOME = line_of(T, "  - id: secretary-general-deadlock")
+FIRST_EVIDENCE = line_of(T, "    evidence: ")
 SOURCES = line_of(T, "sources:")
 FIRST_SOURCE = line_of(T, "  - id: jorbenadze-2018")
 SECOND_SOURCE = line_of(T, "  - id: inf-treaty-1987")
@@ -237,6 +240,20 @@ def test_bad_date(check, date: str) -> None:
     code, lines, _ = check(text)
     assert code == 1
     assert lines == [at(PUBLISHED, 14, "expected a date written as YYYY-MM-DD")]
+
+
+@pytest.mark.parametrize(
+    ("date", "reason"),
+    [
+        ("2019-02-30", "day is out of range for month"),
+        ("2019-13-01", "month must be in 1..12"),
+        ("0000-01-01", "year 0 is out of range"),
+    ],
+)
+def test_a_quoted_impossible_date_gives_the_reason_not_the_format(check, date: str, reason: str) -> None:
+    code, lines, _ = check(replace_line(T, PUBLISHED, "2018-11-16", f"'{date}'"))
+    assert code == 1
+    assert lines == [at(PUBLISHED, 14, f"'{date}' is not a date: {reason}")]
 
 
 @pytest.mark.parametrize("grade", ["B7", "G2", "b2", "B22", "2B"])
@@ -491,7 +508,73 @@ def test_schema_and_cross_check_errors_are_reported_together(check) -> None:
     ]
 
 
+def test_a_date_yaml_cannot_read_is_reported_with_every_other_error(check) -> None:
+    text = replace_line(T, SERIES, "Commentary", "NO")
+    text = replace_line(text, EVENT_DATE, "2018-11-08", "2018-11-31")
+    text = replace_line(text, FIRST_LIKELIHOOD, "likely", "likley")
+    text = replace_line(text, FIRST_EVIDENCE, "evidence", "evidense")
+    text = replace_line(text, HORIZON, "12 months", "12:30")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [
+        at(SERIES, 11, "input should be a valid string; YAML read 'NO' as a boolean: put it in quotes, \"NO\""),
+        at(EVENT_DATE, 9, "YAML cannot read '2018-11-31' as a date: day is out of range for month"),
+        at(FIRST_LIKELIHOOD, 17, f"'likley' is not one of: {LIKELIHOODS}; did you mean 'likely'?"),
+        at(FIRST_OUTCOME, 5, "missing required key 'evidence'"),
+        at(FIRST_EVIDENCE, 5, "unknown key 'evidense'; did you mean 'evidence'?"),
+        at(HORIZON, 12, "input should be a valid string; YAML read '12:30' as a number: put it in quotes, \"12:30\""),
+    ]
+
+
+def test_a_date_yaml_cannot_read_in_a_text_field_is_reported_once_without_a_hint(check) -> None:
+    """Kept by the loader for validation to report, it is still one error, as when the loader reported it."""
+    text = replace_line(T, SUBTITLE, T.split("\n")[SUBTITLE - 1].split(": ", 1)[1], "2018-02-30")
+    code, lines, _ = check(text)
+    assert code == 1
+    assert lines == [at(SUBTITLE, 13, "YAML cannot read '2018-02-30' as a date: day is out of range for month")]
+
+
 # --- cross-checks ---------------------------------------------------------------------------------
+
+
+def with_value_for_list(text: str, key: str, value: str) -> tuple[str, int]:
+    """The text with the block under the line `key` (exactly that line) replaced by value, and the key's line."""
+    lines = text.split("\n")
+    start = lines.index(key)
+    indent = len(key) - len(key.lstrip())
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+        end += 1
+    return "\n".join([*lines[:start], f"{key} {value}", *lines[end:]]), start + 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("  members:", "six", "input should be a valid list"),
+        ("  scenarios:", "six", "input should be a valid list"),
+        ("sources:", "six", "input should be a valid list"),
+        ("sources:", "[]", "needs at least 1 item"),
+    ],
+    ids=["members", "scenarios", "sources", "no-sources"],
+)
+def test_references_are_not_checked_against_a_list_of_ids_that_is_no_list(
+    check, key: str, value: str, message: str
+) -> None:
+    """`members: six` is one error at its line, not one more for every position, lever and attendee."""
+    text, line = with_value_for_list(T, key, value)
+    code, found, _ = check(text)
+    assert code == 1
+    assert found == [at(line, len(key) + 2, message)]
+
+
+def test_references_are_not_checked_against_a_list_with_an_item_without_an_id(check) -> None:
+    first_member = line_of(T, "    - id: armenia")
+    text = delete_lines(T, first_member, first_member)
+    text = replace_line(text, first_member, "      name: Armenia", "    - name: Armenia")
+    code, found, _ = check(text)
+    assert code == 1
+    assert found == [at(first_member, 7, "missing required key 'id'")]
 
 
 def test_unknown_source_reference_with_suggestion(check) -> None:
