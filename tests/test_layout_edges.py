@@ -185,3 +185,157 @@ def test_a_compact_matrix_explains_its_marks_and_keeps_its_words_for_the_screen(
     assert "Key: + weak, ++ moderate, +++ strong." in text
     [matrix] = [table for table in html_text(wide.html).tables if "Where the members stood" in table]
     assert "supports" in matrix and "undeclared" in matrix
+
+
+# --- a new user's varied sources (report 3, finding 17) ---------------------------------------------
+
+NINE = TEN[:9]
+WORDS = [
+    "summit",
+    "budget",
+    "treaty",
+    "alliance",
+    "pressure",
+    "deterrence",
+    "rotation",
+    "negotiation",
+    "secretariat",
+    "framework",
+]
+LONG_TITLE = " ".join(WORDS[i % 10].capitalize() if i == 0 else WORDS[(i * 3) % 10] for i in range(22)) + "."
+LONG_ORGANISATION = (
+    "Directorate-General for Neighbourhood and Enlargement Negotiations, European Commission, Brussels, "
+    "Belgium, Rue de la Loi 200, Office of the Deputy Director for Eastern Partnership Affairs"
+)
+MM = 72 / 25.4
+
+
+def sentences(n: int, start: int = 0) -> str:
+    return " ".join(" ".join(WORDS[(start + i * 7 + k) % 10] for k in range(14)).capitalize() + "." for i in range(n))
+
+
+def edges_source() -> str:
+    """A long title, a long bottom line and first judgment, nine members, eight contested issues of a
+    table that fits on a page, a lever whose name ends in a full stop and a source title in a question mark."""
+    data = yaml.safe_load(wide_source())
+    members = data["event"]["members"][:9]
+    data["event"]["members"] = members
+    data["event"]["attendees"] = data["event"]["attendees"][:9]
+    data["brief"]["title"] = LONG_TITLE
+    data["bottom_line"] = sentences(8)
+    data["key_judgments"][0]["statement"] = sentences(6, 3)
+    data["outcomes"] = data["outcomes"][:3]  # so that the cohesion matrix begins below the middle of a page
+    data["cohesion"]["assessment"] = sentences(3, 5)
+    issue = data["cohesion"]["issues"][0]
+    data["cohesion"]["issues"] = [
+        {
+            **copy.deepcopy(issue),
+            "id": f"question-{i}",
+            "title": f"Contested question {i} of the summit",
+            "positions": [copy.deepcopy(p) for p in issue["positions"] if p["member"] in NINE_IDS],
+        }
+        for i in range(8)
+    ]
+    for lever in data["leverage"]["levers"]:
+        lever["over"] = [m for m in lever["over"] if m in NINE_IDS]
+    data["leverage"]["levers"][0]["instrument"] = "Trade border veto."
+    data["sources"][0]["title"] = "Is the CSTO a mixed picture of cohesion?"
+    data["sources"][0].pop("date", None)
+    data["sources"][0].pop("publisher", None)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+NINE_IDS = [name.lower() for name in NINE]
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = make_project(tmp_path_factory.mktemp("edges"), {"edges.yaml": edges_source()})
+    build(root)
+    return Built(root, "edges")
+
+
+def page_words(pdf: Path, page: int) -> list[tuple[float, float, float, float, str]]:
+    """A page's words with their boxes (xMin, yMin, xMax, yMax, text) in points, from pdftotext -bbox."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)
+    return [(float(a), float(b), float(c), float(d), text) for a, b, c, d, text in found]
+
+
+def test_no_full_stop_is_added_after_one_the_text_already_has(edges: Built) -> None:
+    text = pdf_text(edges.pdf)
+    assert "Trade border veto. " in text
+    assert "cohesion?" in text
+    assert not re.search(r"\w\.\.(?!\.)|\?\.", text), re.findall(r".{30}(?:\w\.\.|\?\.).{10}", text)
+
+
+def test_the_running_header_is_one_line_with_the_title_shortened(edges: Built) -> None:
+    for page in (2, 3):
+        header = [word for word in page_words(edges.pdf, page) if word[3] < 24 * MM]
+        assert header, f"page {page} has no running header"
+        lines = {round(word[1]) for word in header}
+        assert len(lines) == 1, f"page {page}: the running header takes {len(lines)} lines"
+        assert any(word[4].endswith("…") for word in header), "the long title is not shortened with an ellipsis"
+
+
+@pytest.mark.parametrize("bottom_line", [9, 10, 11])
+def test_a_long_first_judgment_starts_on_page_one(tmp_path: Path, bottom_line: int) -> None:
+    """Under a long title and bottom line the key judgments begin on page 1, their first one breaking
+    across the pages, rather than move whole to page 2 and leave the foot of page 1 blank."""
+    data = yaml.safe_load(SAMPLE_TEXT)
+    data["brief"]["title"] = LONG_TITLE
+    data["bottom_line"] = sentences(bottom_line)
+    data["key_judgments"][0]["statement"] = sentences(8, 3)
+    root = make_project(tmp_path, {"judged.yaml": yaml.safe_dump(data, allow_unicode=True, sort_keys=False)})
+    proc = run_briefgen("render", "sources/judged.yaml", "-o", "judged.pdf", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    first = pdf_pages_text(root / "judged.pdf")[0]
+    assert "KEY JUDGMENTS" in first.upper(), "the key judgments leave the foot of page 1 blank"
+    assert first.upper().split("KEY JUDGMENTS", 1)[1].count(" ") > 20, "only the heading of the panel is on page 1"
+
+
+@pytest.mark.parametrize(
+    ("heading", "caption"), [("Cohesion", "Where the members stood"), ("Leverage", "levers and where they bite")]
+)
+def test_a_table_starts_on_the_page_of_its_section_rather_than_leave_it_blank(
+    edges: Built, heading: str, caption: str
+) -> None:
+    pages = pdf_pages_text(edges.pdf)
+    [at] = [n for n, page in enumerate(pages) if caption in page]
+    [begun] = [n for n, page in enumerate(pages) if re.search(rf"(^| ){heading} [A-Z]", page)]
+    if begun == at:
+        return
+    # moved to the next page: allowed only when the section's page is nearly full
+    body = [word for word in page_words(edges.pdf, begun + 1) if 24 * MM < word[1] < (297 - 22) * MM]
+    bottom = max(word[3] for word in body)
+    assert bottom > (297 - 22 - 30) * MM, (
+        f"the {caption!r} table leaves page {begun + 1} blank below {bottom / MM:.0f} mm"
+    )
+
+
+def test_a_long_stamp_is_one_line_inside_the_margins_with_its_copy_id_whole(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = make_project(tmp_path_factory.mktemp("stamp"), {"brief.yaml": SAMPLE_TEXT})
+    (root / "r.csv").write_text(
+        f'name,organisation,email\nAyşe Smith,"{LONG_ORGANISATION}",a@example.org\n', encoding="utf-8"
+    )
+    proc = run_briefgen("distribute", "sources/brief.yaml", "--recipients", "r.csv", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    [copy_pdf] = (root / "dist").rglob("*.pdf")
+    words = page_words(copy_pdf, 1)
+    start = max(n for n, word in enumerate(words) if word[4] == "Prepared")
+    stamp = words[start:]
+    [copy_id] = [word for word in stamp if re.fullmatch(r"[0-9A-F]{12}", word[4])]
+    label = stamp[stamp.index(copy_id) - 1]
+    assert label[4] == "Copy" and abs(label[1] - copy_id[1]) < 1, "the copy id is parted from its label"
+    assert len({round(word[1]) for word in stamp}) == 1, "the stamp runs to more than one line"
+    assert "Smith," in [word[4] for word in stamp]
+    assert min(word[0] for word in stamp) >= 15 * MM and max(word[2] for word in stamp) <= (210 - 15) * MM
+    assert max(word[3] for word in stamp) <= (297 - 8) * MM, "the stamp is where office printers clip"
