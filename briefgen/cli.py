@@ -6,6 +6,7 @@ Each command imports the stages it calls, so `--help` and argument errors come b
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from briefgen.validate import ValidatedAssessment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}")
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 SUBSETTER_WARNING = (
     "warning: HarfBuzz's subsetter (libharfbuzz-subset0) is missing; PDFs will be written about four times "
@@ -403,8 +405,19 @@ def _add_scheduler_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
+        type=_scheduler_address,
         help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs briefgen[distributed])",
     )
+
+
+def _scheduler_address(text: str) -> str:
+    """A Dask scheduler's address as Dask reads it: [PROTOCOL://]HOST:PORT."""
+    if SCHEDULER_ADDRESS.fullmatch(text):
+        return text
+    message = f"expected a Dask scheduler's address, tcp://HOST:PORT (tcp://127.0.0.1:8786, say), not {text!r}"
+    if SCHEDULER_ADDRESS.fullmatch(f"{text}:8786"):
+        message += "; add the scheduler's port, 8786 unless it was started with another"
+    raise argparse.ArgumentTypeError(message)
 
 
 def _add_theme_option(

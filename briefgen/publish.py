@@ -208,10 +208,12 @@ def exclusive(out_dir: Path) -> Iterator[None]:
     """Hold the output folder for one build at a time, after checking it can be written.
 
     A second build into the same folder is refused, never interleaved. Temporary files left by a build
-    that was killed are removed once the folder is held.
+    that was killed are removed once the folder is held. A folder made for a build that then wrote nothing
+    into it (its scheduler unreachable, say) is removed again.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefgenError([Diagnostic(display_path(out_dir), "cannot use output folder: it is a file")])
+    made = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         handle = os.open(out_dir, os.O_RDONLY)
@@ -234,6 +236,9 @@ def exclusive(out_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
+        if made:
+            with contextlib.suppress(OSError):  # not empty: the build wrote into it
+                out_dir.rmdir()
 
 
 def _check_writable(folder: Path) -> None:

@@ -214,7 +214,21 @@ def test_an_unreachable_scheduler_is_a_clear_error(unreachable_scheduler_build) 
     assert errors, proc.stderr
     assert errors[0].startswith(f"{UNREACHABLE}: error: "), proc.stderr
     assert "scheduler" in errors[0].lower()
-    assert list(root.glob("build/**/*.html")) == []
+    assert not (root / "build").exists()  # made for the build, and removed again as it stayed empty
+
+
+@pytest.mark.parametrize(
+    ("address", "hint"),
+    [("localhost:bad", ""), ("http://127.0.0.1:8786", ""), ("", ""), ("127.0.0.1", "; add the scheduler's port")],
+)
+def test_a_scheduler_address_dask_cannot_read_is_a_usage_error(tmp_path: Path, address: str, hint: str) -> None:
+    root = batch_project(tmp_path / "project")
+    proc = run_briefgen("build", "--scheduler", address, "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    expected = f"tcp://HOST:PORT (tcp://127.0.0.1:8786, say), not {address!r}{hint}"
+    assert expected in proc.stderr.splitlines()[-1], proc.stderr
+    assert not (root / "build").exists()
 
 
 RENDER_MANY = """
