@@ -79,6 +79,11 @@ class Copy:
         return f"{self.recipient.name}, {self.recipient.organisation}"
 
     @property
+    def path(self) -> str:
+        """Where the copy is written, relative to the output folder."""
+        return f"{self.brief_id}/{self.recipient.slug}.pdf"
+
+    @property
     def base(self) -> tuple[str, str | None]:
         """The rendered brief this copy is stamped on: its brief id and edition."""
         return self.brief_id, self.recipient.edition
@@ -278,8 +283,10 @@ def distribute(
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
 
-    The copies and bundles an earlier distribution there made for recipients no longer listed are deleted;
-    on_removed gets their paths in out_dir, when there are any.
+    Every copy left in out_dir is one its manifest lists. The copies and bundles an earlier distribution
+    there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
+    (left by a run that was killed); on_removed gets their paths in out_dir, when there are any. A run that
+    is interrupted or fails writes the manifest of the copies it finished and deletes the others.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
@@ -290,27 +297,29 @@ def distribute(
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
-    with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
-        bases = _rendered_bases(render_all(tasks, executor), on_warning)
-        brief_ids = sorted({brief_id for brief_id, _ in bases})
-        copies = _copies(recipients, brief_ids, bases)
-        sheets = _sheets(copies, bases, project, out_dir)
-        rows = {}
-        with exclusive(out_dir):
-            manifest = out_dir / MANIFEST_NAME
-            earlier = _files_listed(manifest)
-            for sheet_rows in executor.map(_stamp, sheets):
-                rows.update((row["copy_id"], row) for row in sheet_rows)
-            for recipient in recipients:
-                bundle = _bundle(out_dir, recipient, brief_ids)
-                write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", bundle)
-            document = {"copies": [rows[copy.copy_id] for copy in copies]}
-            write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
-            # a recipient taken off the list must not keep a copy in a folder that is about to be sent out
-            gone = sorted(earlier - _files_listed(manifest))
-            if removed := [relative for relative in gone if remove_output(out_dir, relative)]:
-                on_removed(removed)
-    return manifest
+    folder: _CopyFolder | None = None
+    with contextlib.ExitStack() as held:  # the folder is let go only once the workers writing in it are gone
+        try:
+            with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
+                bases = _rendered_bases(render_all(tasks, executor), on_warning)
+                brief_ids = sorted({brief_id for brief_id, _ in bases})
+                copies = _copies(recipients, brief_ids, bases)
+                sheets = _sheets(copies, bases, project, out_dir)
+                held.enter_context(exclusive(out_dir))
+                folder = _CopyFolder(out_dir, copies)
+                with contextlib.closing(executor.map(_stamp, sheets)) as stamped:  # closing it ends the workers
+                    for sheet_rows in stamped:
+                        folder.add(sheet_rows)
+                for recipient in recipients:
+                    folder.bundle(recipient, brief_ids)
+                removed = folder.finish()
+        except BaseException:  # Ctrl-C, or a copy that could not be written
+            if folder is not None and not folder.finished:
+                folder.salvage()
+            raise
+    if removed:
+        on_removed(removed)
+    return out_dir / MANIFEST_NAME
 
 
 def _copies(
@@ -370,14 +379,87 @@ def _rendered_bases(
     return bases
 
 
-def _files_listed(manifest: Path) -> set[str]:
-    """The copies an earlier distribution's manifest lists, and their recipients' bundles."""
+class _CopyFolder:
+    """A distribution's output folder while this run holds it: the copies its earlier manifest lists, the
+    copies and bundles this run has written, and the cleaning that leaves on disk only copies a manifest lists.
+    """
+
+    def __init__(self, out_dir: Path, copies: Sequence[Copy]) -> None:
+        self.out_dir, self.copies = out_dir, copies
+        self.manifest = out_dir / MANIFEST_NAME
+        self.earlier = _manifest_rows(self.manifest)
+        self.written: dict[str, dict[str, Any]] = {}  # the manifest rows of this run's copies, by path
+        self.bundled: set[str] = set()  # the recipients (by file name) whose bundle this run wrote
+        self.finished = False
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.written.update((row["path"], row) for row in rows)
+
+    def bundle(self, recipient: Recipient, brief_ids: Sequence[str]) -> None:
+        write_atomically(
+            self.out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(self.out_dir, recipient, brief_ids)
+        )
+        self.bundled.add(recipient.slug)
+
+    def finish(self) -> list[str]:
+        """Write the manifest of every copy, then delete the copies and bundles it does not list; their paths."""
+        rows = [self.written[copy.path] for copy in self.copies]
+        self._write(rows)
+        self.finished = True
+        return self._remove_unlisted(rows, self.bundled)
+
+    def salvage(self) -> None:
+        """After an interruption or a failure, keep the folder traceable: the manifest lists the copies this
+        run wrote and those of the earlier manifest it did not touch; every other copy is deleted, and so is
+        every bundle that may hold one."""
+        planned = {copy.path for copy in self.copies}
+        untouched = [row for row in self.earlier if row["path"] not in planned]
+        rows = untouched + [self.written[copy.path] for copy in self.copies if copy.path in self.written]
+        try:
+            self._write(rows)
+        except BriefgenError:  # the earlier manifest stays: keep only what it lists and this run left alone
+            rows, self.bundled = untouched, set()
+        touched = {PurePosixPath(path).stem for path in planned}
+        self._remove_unlisted(rows, self.bundled | ({PurePosixPath(row["path"]).stem for row in rows} - touched))
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        text = json.dumps({"copies": rows}, indent=2, ensure_ascii=False) + "\n"
+        write_atomically(self.manifest, text.encode())
+
+    def _remove_unlisted(self, rows: list[dict[str, Any]], bundles: set[str]) -> list[str]:
+        """Delete every PDF in a brief's folder that rows do not list, and every bundle not named in bundles
+        (file names of recipients); the paths deleted, in the output folder."""
+        listed = {row["path"] for row in rows}
+        folders = {PurePosixPath(copy.path).parent for copy in self.copies}
+        folders |= {PurePosixPath(row["path"]).parent for row in self.earlier}
+        unlisted = [
+            f"{folder}/{pdf.name}"
+            for folder in sorted(folders)
+            for pdf in (self.out_dir / folder).glob("*.pdf")
+            if f"{folder}/{pdf.name}" not in listed
+        ]
+        unlisted += [
+            f"bundles/{zip.name}" for zip in (self.out_dir / "bundles").glob("*.zip") if zip.stem not in bundles
+        ]
+        return sorted(path for path in unlisted if remove_output(self.out_dir, path))
+
+
+def _manifest_rows(manifest: Path) -> list[dict[str, Any]]:
+    """The rows of an earlier distribution's manifest that name a copy in a brief's folder."""
     try:
         rows = json.loads(manifest.read_text(encoding="utf-8"))["copies"]
     except (OSError, ValueError, KeyError, TypeError):
-        return set()
-    paths = {row["path"] for row in rows if isinstance(row, dict) and isinstance(row.get("path"), str)}
-    return paths | {f"bundles/{PurePosixPath(path).stem}.zip" for path in paths}
+        return []
+    return [
+        row
+        for row in rows
+        if isinstance(row, dict) and isinstance(row.get("path"), str) and _in_a_brief_folder(row["path"])
+    ]
+
+
+def _in_a_brief_folder(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return len(parts) == 2 and parts[0] not in ("..", "bundles") and parts[1].endswith(".pdf")
 
 
 @dataclass(frozen=True)
@@ -403,13 +485,12 @@ def _stamp(sheet: _Sheet) -> list[dict[str, Any]]:
         stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in sheet.bases.items()}
         for copy, stamp_page in zip(sheet.copies, list(stamps.pages)[1:], strict=True):  # page 1: the repertoire
             data = stampers[copy.base].stamped(stamp_page, copy.copy_id)
-            target = sheet.out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
-            write_atomically(target, data)
-            rows.append(_manifest_row(copy, target.relative_to(sheet.out_dir).as_posix(), data))
+            write_atomically(sheet.out_dir / copy.path, data)
+            rows.append(_manifest_row(copy, data))
     return rows
 
 
-def _manifest_row(copy: Copy, path: str, data: bytes) -> dict[str, Any]:
+def _manifest_row(copy: Copy, data: bytes) -> dict[str, Any]:
     return {
         "copy_id": copy.copy_id,
         "brief": copy.brief_id,
@@ -419,7 +500,7 @@ def _manifest_row(copy: Copy, path: str, data: bytes) -> dict[str, Any]:
             "organisation": copy.recipient.organisation,
             "email": copy.recipient.email,
         },
-        "path": path,
+        "path": copy.path,
         "sha256": hashlib.sha256(data).hexdigest(),
     }
 

@@ -10,8 +10,12 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import signal
 import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -706,6 +710,100 @@ def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert "removed 1 copy of briefs or recipients no longer distributed" in proc.stdout.splitlines()
     assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def listed_copies(out: Path) -> list[dict]:
+    """The manifest's rows, after checking that every copy on disk is one it lists: each PDF in a brief's
+    folder at its path with its sha256, and each PDF inside a bundle by its sha256."""
+    rows = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["copies"]
+    on_disk = {
+        path.relative_to(out).as_posix(): sha256(path.read_bytes()) for path in out.glob("*/*.pdf") if path.is_file()
+    }
+    assert on_disk == {row["path"]: row["sha256"] for row in rows}, "copies on disk that the manifest does not list"
+    for bundle in out.glob("bundles/*.zip"):
+        with zipfile.ZipFile(bundle) as archive:
+            for name in archive.namelist():
+                assert sha256(archive.read(name)) in set(on_disk.values()), f"{bundle.name}: {name} is not listed"
+    return rows
+
+
+def test_an_interrupted_distribution_lists_the_copies_it_wrote(tmp_path: Path) -> None:
+    """Ctrl-C while the second sheet of stamps is written: exit 130, the manifest lists the copies of the
+    first sheet, and every other copy is gone; the next run finishes and keeps only its recipients' copies."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    many = [{"name": f"Reader {n}", "organisation": "Institute", "email": f"r{n}@example.org"} for n in range(450)]
+    write_file(root / "many.csv", recipients_csv(many))
+    write_file(root / "few.csv", recipients_csv(many[:10]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "distribute", "--recipients", "many.csv", "--jobs", "1"],
+        cwd=root,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a terminal's Ctrl-C signals the whole process group
+    )
+    while len(list((root / "dist" / "alpha").glob("*.pdf"))) <= STAMPS_PER_SHEET and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    assert proc.returncode == 130, stderr
+    assert STAMPS_PER_SHEET <= len(listed_copies(root / "dist")) < len(many)
+    traced = run_briefgen("trace", "dist/alpha/reader-0.pdf", cwd=root)
+    assert traced.stdout.endswith("prepared for Reader 0, Institute <r0@example.org>; the file is the copy as sent\n")
+
+    again = run_briefgen("distribute", "--recipients", "few.csv", "--jobs", "1", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert sorted(row["path"] for row in listed_copies(root / "dist")) == sorted(
+        f"alpha/reader-{n}.pdf" for n in range(10)
+    )
+
+
+def test_a_distribution_that_fails_midway_leaves_only_listed_copies(tmp_path: Path) -> None:
+    """A copy that cannot be written (a folder stands at its path) fails the run after others were written
+    with new copy ids: those are deleted with the bundles that may hold them, and the copies of the earlier
+    distribution the run did not touch stay listed."""
+    root = make_project(tmp_path / "project", SOURCES)
+    write_file(root / "all.csv", recipients_csv(RECIPIENTS))
+    assert run_briefgen("distribute", "--recipients", "all.csv", "--jobs", "1", cwd=root).returncode == 0
+    (root / "dist" / "beta" / "marie-dupont.pdf").unlink()
+    (root / "dist" / "beta" / "marie-dupont.pdf").mkdir()
+    # John changes edition (new copy ids); Anna is left out, so her copies are not touched
+    write_file(root / "next.csv", recipients_csv([RECIPIENTS[1] | {"edition": "public"}, RECIPIENTS[2]]))
+    proc = run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["dist/beta/marie-dupont.pdf: error: cannot write output: Is a directory"]
+    rows = listed_copies(root / "dist")
+    assert sorted(row["path"] for row in rows) == ["alpha/anna-petrova.pdf", "beta/anna-petrova.pdf"]
+    assert sorted(path.name for path in (root / "dist" / "bundles").iterdir()) == ["anna-petrova.zip"]
+
+
+def test_copies_no_manifest_lists_are_removed_by_the_next_distribution(tmp_path: Path) -> None:
+    """A run killed outright leaves copies and bundles its manifest never listed: the next run deletes them,
+    and only files that look like copies (PDFs in a brief's folder, zips in bundles/)."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    write_file(root / "r.csv", recipients_csv(RECIPIENTS[2:]))
+    assert run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root).returncode == 0
+    copy = (root / "dist" / "alpha" / "marie-dupont.pdf").read_bytes()
+    (root / "dist" / "alpha" / "killed-run.pdf").write_bytes(copy.replace(b"Marie", b"Maria"))
+    (root / "dist" / "bundles" / "killed-run.zip").write_bytes(b"PK")
+    (root / "dist" / "alpha" / "notes.txt").write_text("ours", encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "removed 1 copy and 1 bundle of recipients no longer on the list" in proc.stdout.splitlines()
+    listed_copies(root / "dist")
+    assert sorted(tree(root / "dist")) == [
+        "alpha/marie-dupont.pdf",
+        "alpha/notes.txt",
+        "bundles/marie-dupont.zip",
+        "manifest.json",
+    ]
 
 
 AWKWARD_CSVS = {
