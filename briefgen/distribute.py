@@ -17,6 +17,7 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -109,8 +110,7 @@ def load_recipients(
     rows, problems = reader(path)
     default = "public" if "public" in project.config.editions else None
     first_row: dict[str, Diagnostic] = {}
-    slugs: set[str] = set()
-    recipients = []
+    accepted = []
     for row in rows:
         edition = row.values.edition or default
         if edition is not None and edition not in project.config.editions:
@@ -125,12 +125,13 @@ def load_recipients(
             )
             continue
         first_row[email] = row.where("email")
-        slug = _unique_slug(row.values.name, email, slugs)
-        recipients.append(Recipient(row.values.name, row.values.organisation, row.values.email, edition, slug))
+        accepted.append((row.values.name, row.values.organisation, row.values.email, edition))
     if problems:
         raise BriefgenError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
-    if not recipients:
+    if not accepted:
         raise BriefgenError([Diagnostic(display_path(path), "no recipients")])
+    names = _file_names([(name, organisation, email) for name, organisation, email, _ in accepted])
+    recipients = [Recipient(*person, file) for person, file in zip(accepted, names, strict=True)]
     for warning in _boxes_on_the_stamp(rows, stamp_letters(project)):
         on_warning(warning)
     return recipients
@@ -255,14 +256,32 @@ def _yaml_place(document: SourceDocument, at: tuple[int, str]) -> Diagnostic:
     return Diagnostic(display_path(document.path), "", span.line, span.column)
 
 
-def _unique_slug(name: str, email: str, taken: set[str]) -> str:
-    ascii_name = anyascii(name)  # Łukasz Øster -> Lukasz Oster, Анна -> Anna
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or re.sub(r"[^a-z0-9]+", "-", email.lower())
-    slug, number = base, 2
-    while slug in taken:
-        slug, number = f"{base}-{number}", number + 1
-    taken.add(slug)
-    return slug
+def _file_names(people: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The file name (without suffix) of each recipient, given as (name, organisation, email).
+
+    A name is the recipient's name in Latin letters. Recipients who would share one all get their
+    organisation added, and those who would still share one a hash of name, organisation and email. So a
+    name never depends on the order of the list, and a name two recipients would share goes to neither.
+    """
+    names = [_slug(name) or _slug(email) for name, _, email in people]
+    for widen in (_with_organisation, _with_hash):
+        counts = Counter(names)
+        names = [widen(file, *person) if counts[file] > 1 else file for file, person in zip(names, people, strict=True)]
+    return names
+
+
+def _with_organisation(file: str, name: str, organisation: str, email: str) -> str:
+    return "-".join(part for part in (file, _slug(organisation)) if part)
+
+
+def _with_hash(file: str, name: str, organisation: str, email: str) -> str:
+    key = f"{name}\0{organisation}\0{email.lower()}"
+    return f"{file}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _slug(text: str) -> str:
+    """Text as lower-case Latin letters, digits and hyphens: Łukasz Øster -> lukasz-oster, Анна -> anna."""
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
 
 
 def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha256: str) -> str:

@@ -806,6 +806,33 @@ def test_copies_no_manifest_lists_are_removed_by_the_next_distribution(tmp_path:
     ]
 
 
+def test_a_file_name_never_passes_to_another_recipient(tmp_path: Path) -> None:
+    """Recipients who would share a file name get their organisation added, then a hash: John Smith's copy
+    does not become another John Smith's when one is added ahead of him, whatever the order of the list."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    john, marie = RECIPIENTS[1:]
+    new_org = john | {"organisation": "New Org", "email": "js@new.example.org"}
+    same_org = john | {"email": "js2@example.org"}
+    owners: dict[str, set[str]] = {}
+    for name, rows in {"before": [john, marie], "after": [same_org, new_org, john, marie]}.items():
+        write_file(root / f"{name}.csv", recipients_csv(rows))
+        proc = run_briefgen("distribute", "--recipients", f"{name}.csv", "--jobs", "1", cwd=root)
+        assert proc.returncode == 0, proc.stderr
+        for row in listed_copies(root / "dist"):
+            owners.setdefault(row["path"], set()).add(row["recipient"]["email"])
+    assert all(len(emails) == 1 for emails in owners.values()), owners
+    files = {row["recipient"]["email"]: row["path"] for row in listed_copies(root / "dist")}
+    assert files["john.smith@example.org"].startswith("alpha/john-smith-foreign-office-")
+    assert files["js2@example.org"].startswith("alpha/john-smith-foreign-office-")
+    assert files["js@new.example.org"] == "alpha/john-smith-new-org.pdf"
+    assert files["marie@example.org"] == "alpha/marie-dupont.pdf"
+    project = Project.open(root)
+    forward = load_recipients(root / "after.csv", project)
+    write_file(root / "reversed.csv", recipients_csv([marie, john, new_org, same_org]))
+    backward = load_recipients(root / "reversed.csv", project)
+    assert {r.email: r.slug for r in forward} == {r.email: r.slug for r in backward}
+
+
 AWKWARD_CSVS = {
     # name: (the file's bytes, the one error expected)
     "latin-1": (
