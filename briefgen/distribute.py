@@ -12,6 +12,7 @@ a copy, where rendering a brief again costs most of a second.
 import contextlib
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -24,12 +25,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 
 from anyascii import anyascii
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidationInfo
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
-from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest
+from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest, suggestion
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, stamp_letters
 from briefgen.publish import exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
@@ -49,13 +50,25 @@ REPERTOIRE_LETTERS = frozenset(STAMP_REPERTOIRE)
 COLUMNS = ("name", "organisation", "email", "edition")
 REQUIRED_COLUMNS = ("name", "organisation", "email")
 COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
+ROWS_LISTED = 10  # a warning many rows share names this many of them
+
+
+def _an_edition(value: str | None, info: ValidationInfo) -> str | None:
+    """Refuse an edition the project does not define (its editions are the validation context's)."""
+    editions = (info.context or {}).get("editions")
+    if value is not None and editions is not None and value not in editions:
+        hint = suggestion(value, editions) or f"; the project's editions are: {', '.join(editions) or 'none'}"
+        raise ValueError(f"unknown edition '{value}'{hint}")
+    return value
 
 
 class RecipientRow(Model):
     name: Text
     organisation: Text
     email: Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
-    edition: Identifier | None = Field(None, description="The edition this recipient gets (default: public).")
+    edition: Annotated[Identifier | None, AfterValidator(_an_edition)] = Field(
+        None, description="The edition this recipient gets (default: public)."
+    )
 
 
 @dataclass(frozen=True)
@@ -92,9 +105,13 @@ class Copy:
 
 @dataclass(frozen=True)
 class _Row:
-    """A recipient row as read, with where to report a problem with each of its fields."""
+    """A recipient row as read, with where to report a problem with each of its fields.
 
-    values: RecipientRow
+    values is None when the row is invalid; its email as written still finds an address listed twice.
+    """
+
+    values: RecipientRow | None
+    email: str | None
     where: Callable[[str], Diagnostic]
 
 
@@ -107,25 +124,19 @@ def load_recipients(
     warning for each name or organisation with letters no font can draw on the stamp.
     """
     reader = _yaml_rows if path.suffix.lower() in (".yaml", ".yml") else _csv_rows
-    rows, problems = reader(path)
+    rows, problems = reader(path, {"editions": list(project.config.editions)})
     default = "public" if "public" in project.config.editions else None
     first_row: dict[str, Diagnostic] = {}
     accepted = []
     for row in rows:
-        edition = row.values.edition or default
-        if edition is not None and edition not in project.config.editions:
-            known = ", ".join(project.config.editions)
-            problems.append(_with(row.where("edition"), f"unknown edition '{edition}'; editions: {known}"))
+        if row.email is not None and (earlier := first_row.get(row.email.lower())):
+            problems.append(_with(row.where("email"), f"{row.email} is listed twice (first on line {earlier.line})"))
             continue
-        email = row.values.email.lower()
-        if email in first_row:
-            earlier = first_row[email]
-            problems.append(
-                _with(row.where("email"), f"{row.values.email} is listed twice (first on line {earlier.line})")
-            )
-            continue
-        first_row[email] = row.where("email")
-        accepted.append((row.values.name, row.values.organisation, row.values.email, edition))
+        if row.email is not None:
+            first_row[row.email.lower()] = row.where("email")
+        if row.values is not None:
+            values = row.values
+            accepted.append((values.name, values.organisation, values.email, values.edition or default))
     if problems:
         raise BriefgenError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
     if not accepted:
@@ -138,23 +149,32 @@ def load_recipients(
 
 
 def _boxes_on_the_stamp(rows: Iterable[_Row], letters: StampLetters) -> Iterator[Diagnostic]:
-    """A warning for each name or organisation with letters that no font has: the stamp prints boxes."""
+    """A warning for each distinct name or organisation with letters that no font has (the stamp prints
+    boxes), at its first row, with the other rows that have it."""
+    places: dict[tuple[str, str], list[Diagnostic]] = {}
     for row in rows:
         for field in ("name", "organisation"):
-            text = getattr(row.values, field)
-            if missing := letters.missing(text):
-                message = (
-                    f"{field} '{text}': the stamp font has no letters for '{missing}', and no installed font does"
-                    " either; they will print as empty boxes (installing a font that has them draws them)"
-                )
-                yield dataclasses.replace(row.where(field), message=message, severity=Severity.WARNING)
+            if row.values is not None:
+                places.setdefault((field, getattr(row.values, field)), []).append(row.where(field))
+    for (field, text), found in places.items():
+        if not (missing := letters.missing(text)):
+            continue
+        message = (
+            f"{field} '{text}': the stamp font has no letters for '{missing}', and no installed font does"
+            " either; they will print as empty boxes (installing a font that has them draws them)"
+        )
+        if others := [str(place.line) for place in found[1:]]:
+            more = f", and {len(others) - ROWS_LISTED} more" if len(others) > ROWS_LISTED else ""
+            unit = ("row" if found[0].column is None else "line") + ("s" if len(others) > 1 else "")
+            message += f" (also {unit} {', '.join(others[:ROWS_LISTED])}{more})"
+        yield dataclasses.replace(found[0], message=message, severity=Severity.WARNING)
 
 
 def _with(diagnostic: Diagnostic, message: str) -> Diagnostic:
     return dataclasses.replace(diagnostic, message=message)
 
 
-def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
+def _csv_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Diagnostic]]:
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -170,7 +190,8 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
         raise BriefgenError(
             [Diagnostic(shown, f"the file is empty; its first row names the columns: {', '.join(COLUMNS)}")]
         )
-    reader = csv.DictReader(io.StringIO(text, newline=""), **_format(text))
+    dialect = _format(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), **dialect)
     reader.fieldnames = header = [_column(name) for name in reader.fieldnames or ()]
     columns = ", ".join(COLUMNS)
     header_problems, misspelt = [], set()
@@ -185,16 +206,34 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     if header_problems:
         raise BriefgenError([Diagnostic(shown, message, 1) for message in header_problems])
     rows, problems = [], []
-    for line, row in _numbered(reader):
+    numbered = list(_numbered(reader))
+    if numbered and _unclosed_quote(text, numbered[-1][0], dialect):
+        line, _ = numbered.pop()
+        message = 'a quote (") opened in this row is never closed, so the rest of the file reads as one field'
+        problems.append(Diagnostic(shown, message, line))
+    for line, row in numbered:
         if None in row:
             problems.append(Diagnostic(shown, "more fields than the header names", line))
             continue
         values = {key: value.strip() for key, value in row.items() if key and value and value.strip()}
         try:
-            rows.append(_Row(RecipientRow.model_validate(values), lambda _, line=line: Diagnostic(shown, "", line)))
+            parsed = RecipientRow.model_validate(values, context=context)
         except ValidationError as exc:
             problems.extend(Diagnostic(shown, _row_message(error), line) for error in exc.errors())
+            parsed = None
+        rows.append(_Row(parsed, values.get("email"), lambda _, line=line: Diagnostic(shown, "", line)))
     return rows, problems
+
+
+def _unclosed_quote(text: str, start: int, dialect: dict[str, Any]) -> bool:
+    """Whether the row starting on line start, the last one read, opens a quoted field it never closes:
+    read leniently, as spreadsheets are, that field runs to the end of the file."""
+    lines = io.StringIO(text, newline="").readlines()
+    try:
+        list(csv.reader(io.StringIO("".join(lines[start - 1 :]), newline=""), strict=True, **dialect))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _numbered(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
@@ -235,7 +274,7 @@ def _row_message(error: Any) -> str:
     return f"{field}: {error_message(error)}"
 
 
-def _yaml_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
+def _yaml_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Diagnostic]]:
     document = load_source(path)
     if not isinstance(document.data, list):
         span = document.span(())
@@ -243,16 +282,18 @@ def _yaml_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     rows, problems = [], []
     for index, item in enumerate(document.data):
         try:
-            values = RecipientRow.model_validate(item)
+            parsed = RecipientRow.model_validate(item, context=context)
         except ValidationError as exc:
             problems.extend(located(exc, document, RecipientRow, (index,)))
-            continue
-        rows.append(_Row(values, lambda field, index=index: _yaml_place(document, (index, field))))
+            parsed = None
+        email = item.get("email") if isinstance(item, dict) else None
+        where = functools.partial(_yaml_place, document, index)
+        rows.append(_Row(parsed, email if isinstance(email, str) else None, where))
     return rows, problems
 
 
-def _yaml_place(document: SourceDocument, at: tuple[int, str]) -> Diagnostic:
-    span = document.span(at)
+def _yaml_place(document: SourceDocument, index: int, field: str) -> Diagnostic:
+    span = document.span((index, field))
     return Diagnostic(display_path(document.path), "", span.line, span.column)
 
 

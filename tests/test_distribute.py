@@ -504,6 +504,22 @@ def test_every_bad_csv_row_is_reported_at_once(tmp_path: Path) -> None:
     assert places == ["r.csv:4", "r.csv:5", "r.csv:6", "r.csv:7"], proc.stderr
 
 
+def test_every_problem_of_a_row_is_reported(tmp_path: Path) -> None:
+    """A row with a missing organisation, a misspelt edition and an address listed before gets all three,
+    and the edition a did-you-mean, in a CSV as in YAML."""
+    root = make_project(tmp_path / "project", SOURCES)
+    bad = bad_row(organisation="", email="john.smith@example.org", edition="restriced")
+    assert errors(refused(root, "r.csv", recipients_csv([*GOOD, bad]))) == [
+        "r.csv:4: error: organisation: missing",
+        "r.csv:4: error: edition: unknown edition 'restriced'; did you mean 'restricted'?",
+        "r.csv:4: error: john.smith@example.org is listed twice (first on line 3)",
+    ]
+    text = recipients_yaml([*GOOD, bad_row(edition="restriced")])
+    line = line_of(text, "  edition: restriced")
+    found = errors(refused(root, "r.yaml", text))
+    assert found == [f"r.yaml:{line}:12: error: unknown edition 'restriced'; did you mean 'restricted'?"]
+
+
 def yaml_case(bad: dict[str, str], needle: str) -> tuple[str, int, int]:
     """A YAML list of the good recipients and a bad one; the line and column of `needle` in the bad one."""
     text = recipients_yaml([*GOOD, bad])
@@ -600,13 +616,16 @@ def only_these_fonts_installed(folder: Path) -> dict[str, str]:
 
 def test_letters_no_font_has_are_warned_about_at_their_row(tmp_path: Path) -> None:
     """A letter neither the stamp font nor an installed font has prints as a box: each such name or
-    organisation gets a warning at its row. A letter an installed font has is drawn in it, without one."""
+    organisation gets one warning, at its first row, naming the others. A letter an installed font has is
+    drawn in it, without one."""
     root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
     font_with(tmp_path / "fonts" / "han.ttf", "Only Li", "李")
     rows = [
         {"name": "Dmitri 李雷", "organisation": "Org D", "email": "d@example.org"},
         {"name": "Zoë Smith", "organisation": "Rocket 🚀 Inc", "email": "zoe@example.org"},
         {"name": "Анна Петрова", "organisation": "Li 李", "email": "anna@example.org"},
+        {"name": "Dmitri 李雷", "organisation": "Rocket 🚀 Inc", "email": "d2@example.org"},
+        {"name": "Zed Smith", "organisation": "Rocket 🚀 Inc", "email": "zed@example.org"},
     ]
     (root / "r.csv").write_text(recipients_csv(rows), encoding="utf-8")
     env = only_these_fonts_installed(tmp_path / "fonts")
@@ -615,9 +634,10 @@ def test_letters_no_font_has_are_warned_about_at_their_row(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
         "r.csv:2: warning: name 'Dmitri 李雷': the stamp font has no letters for '雷', and no installed font does"
-        " either; they will print as empty boxes (installing a font that has them draws them)",
+        " either; they will print as empty boxes (installing a font that has them draws them) (also row 5)",
         "r.csv:3: warning: organisation 'Rocket 🚀 Inc': the stamp font has no letters for '🚀', and no installed"
-        " font does either; they will print as empty boxes (installing a font that has them draws them)",
+        " font does either; they will print as empty boxes (installing a font that has them draws them)"
+        " (also rows 5, 6)",
     ]
     # the printer agrees: 李, which the check found in the installed font, is drawn in that font
     first_page = PdfReader(root / "dist" / "alpha" / "anna-petrova.pdf").pages[0]
@@ -637,6 +657,17 @@ def test_a_yaml_recipients_letters_no_font_has_are_warned_about_at_the_field(
     load_recipients(write_file(root / "r.yaml", text), Project.open(root), lambda found: warnings.append(str(found)))
     assert [warning.split(": warning: ")[0] for warning in warnings] == [f"{root / 'r.yaml'}:{line}:9"], warnings
     assert "letters for '雷'" in warnings[0], warnings
+
+
+def test_a_warning_many_rows_share_names_the_first_few(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    rows = [{"name": f"Reader {n}", "organisation": "Rocket 🚀 Inc", "email": f"r{n}@example.org"} for n in range(14)]
+    monkeypatch.setenv("FONTCONFIG_FILE", only_these_fonts_installed(tmp_path / "fonts")["FONTCONFIG_FILE"])
+    warnings: list[str] = []
+    on_warning = lambda found: warnings.append(str(found))  # noqa: E731
+    load_recipients(write_file(root / "r.csv", recipients_csv(rows)), Project.open(root), on_warning)
+    assert [warning.split(": warning: ")[0] for warning in warnings] == [f"{root / 'r.csv'}:2"]
+    assert warnings[0].endswith("(also rows 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, and 3 more)")
 
 
 def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
@@ -846,6 +877,10 @@ AWKWARD_CSVS = {
     "name-over-two-lines": (
         b'name,organisation,email\nAda,Org,ada@example.org\n"Bob\nJones",Org,bob@example.org\n',
         "r.csv:3: error: name: must be one line",
+    ),
+    "unclosed-quote": (
+        b'name,organisation,email\nAda,Org,ada@example.org\n"Bob Jones,Org,bob@example.org\nCy,Org,cy@example.org\n',
+        'r.csv:3: error: a quote (") opened in this row is never closed, so the rest of the file reads as one field',
     ),
     "control-character": (
         b"name,organisation,email\nBob\x00Jones,Org,bob@example.org\n",
