@@ -152,6 +152,13 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs
     from briefgen.distribute import distribute, load_recipients
 
+    meant = {path: project.sources_dir / f"{path}.yaml" for path in args.paths if not path.exists()}
+    if ids := [
+        Diagnostic(display_path(path), f"no such source file; did you mean {display_path(source)}?")
+        for path, source in meant.items()
+        if source.is_file()
+    ]:  # a brief id, given for its source
+        raise BriefgenError(ids)
     sources = _sources(args.paths, project)
     recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
     jobs = args.jobs or default_jobs()
@@ -310,7 +317,9 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(command=schema_command)
 
     distribute = commands.add_parser("distribute", help="stamp a personalised, traceable copy for each recipient")
-    distribute.add_argument("paths", nargs="*", type=Path, metavar="BRIEF", help="sources (default: sources/*.yaml)")
+    distribute.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="sources to stamp copies of (default: sources/*.yaml)"
+    )
     distribute.add_argument(
         "--recipients",
         type=Path,

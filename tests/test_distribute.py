@@ -691,6 +691,18 @@ def test_a_missing_recipients_file_is_called_so(tmp_path: Path) -> None:
     assert not (root / "dist").exists()
 
 
+def test_a_brief_id_given_for_its_source_gets_a_hint(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    proc = run_briefgen("distribute", "alpha", "--recipients", "r.csv", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["alpha: error: no such source file; did you mean sources/alpha.yaml?"]
+    assert not (root / "dist").exists()
+    usage = run_briefgen("distribute", "--help", cwd=root).stdout
+    assert "[PATH ...]" in usage and "BRIEF" not in usage, usage
+
+
 def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
     (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
