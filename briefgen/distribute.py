@@ -32,7 +32,7 @@ from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest, suggestion
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, stamp_letters
-from briefgen.publish import exclusive, remove_output, write_atomically
+from briefgen.publish import TEMPORARY_SUFFIX, exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
 from briefgen.validate import error_message, located
@@ -488,10 +488,14 @@ class _CopyFolder:
 
     def _remove_unlisted(self, rows: list[dict[str, Any]], bundles: set[str]) -> list[str]:
         """Delete every PDF in a brief's folder that rows do not list, and every bundle not named in bundles
-        (file names of recipients); the paths deleted, in the output folder."""
+        (file names of recipients); the paths deleted, in the output folder. The temporary files of a copy
+        or bundle whose writing was cut short go too."""
         listed = {row["path"] for row in rows}
         folders = {PurePosixPath(copy.path).parent for copy in self.copies}
         folders |= {PurePosixPath(row["path"]).parent for row in self.earlier}
+        for folder in [*folders, "bundles"]:
+            for stale in (self.out_dir / folder).glob(f".*{TEMPORARY_SUFFIX}"):
+                stale.unlink(missing_ok=True)
         unlisted = [
             f"{folder}/{pdf.name}"
             for folder in sorted(folders)

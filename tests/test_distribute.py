@@ -797,6 +797,7 @@ def test_an_interrupted_distribution_lists_the_copies_it_wrote(tmp_path: Path) -
     assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
     assert proc.returncode == 130, stderr
     assert STAMPS_PER_SHEET <= len(listed_copies(root / "dist")) < len(many)
+    assert [path.name for path in (root / "dist").rglob(".*")] == [], "temporary files left behind"
     traced = run_briefgen("trace", "dist/alpha/reader-0.pdf", cwd=root)
     assert traced.stdout.endswith("prepared for Reader 0, Institute <r0@example.org>; the file is the copy as sent\n")
 
@@ -828,14 +829,16 @@ def test_a_distribution_that_fails_midway_leaves_only_listed_copies(tmp_path: Pa
 
 
 def test_copies_no_manifest_lists_are_removed_by_the_next_distribution(tmp_path: Path) -> None:
-    """A run killed outright leaves copies and bundles its manifest never listed: the next run deletes them,
-    and only files that look like copies (PDFs in a brief's folder, zips in bundles/)."""
+    """A run killed outright leaves copies, bundles and half-written temporary files its manifest never
+    listed: the next run deletes them, and only files that look like copies (PDFs in a brief's folder, zips
+    in bundles/)."""
     root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
     write_file(root / "r.csv", recipients_csv(RECIPIENTS[2:]))
     assert run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root).returncode == 0
     copy = (root / "dist" / "alpha" / "marie-dupont.pdf").read_bytes()
     (root / "dist" / "alpha" / "killed-run.pdf").write_bytes(copy.replace(b"Marie", b"Maria"))
     (root / "dist" / "bundles" / "killed-run.zip").write_bytes(b"PK")
+    (root / "dist" / "alpha" / ".killed-run.pdf.x1y2.briefgen-tmp").write_bytes(copy[:1000])
     (root / "dist" / "alpha" / "notes.txt").write_text("ours", encoding="utf-8")
     proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
     assert proc.returncode == 0, proc.stderr
