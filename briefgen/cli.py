@@ -160,6 +160,12 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     ]:  # a brief id, given for its source
         raise BriefgenError(ids)
     sources = _sources(args.paths, project)
+    out, root = args.out.resolve(), project.root.resolve()
+    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    if out == root or inside:  # the output folder's cleaning deletes PDFs that no manifest lists
+        where = inside[0] if inside else "the project folder"
+        message = f"--out: {display_path(args.out)} is {where}; give distribute a folder of its own, such as dist"
+        raise UsageError([Diagnostic("briefgen", message)])
     recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
     jobs = args.jobs or default_jobs()
     manifest = distribute(

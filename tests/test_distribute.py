@@ -703,6 +703,23 @@ def test_a_brief_id_given_for_its_source_gets_a_hint(tmp_path: Path) -> None:
     assert "[PATH ...]" in usage and "BRIEF" not in usage, usage
 
 
+@pytest.mark.parametrize(
+    ("out", "where"),
+    [(".", "the project folder"), ("sources", "the project's sources"), ("templates/x", "the project's templates")],
+)
+def test_the_project_folder_is_no_output_folder(tmp_path: Path, out: str, where: str) -> None:
+    """The next distribution deletes PDFs no manifest lists from its output folder: not the project's."""
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--out", out, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"briefgen: error: --out: {out} is {where}; give distribute a folder of its own, such as dist"
+    ]
+    assert sorted(path.name for path in root.iterdir()) == ["r.csv", "sources"]
+
+
 def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
     (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
