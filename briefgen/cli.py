@@ -179,7 +179,20 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs
     from briefgen.distribute import distribute, load_recipients
 
+    meant = {path: project.sources_dir / f"{path}.yaml" for path in args.paths if not path.exists()}
+    if ids := [
+        Diagnostic(display_path(path), f"no such source file; did you mean {display_path(source)}?")
+        for path, source in meant.items()
+        if source.is_file()
+    ]:  # a brief id, given for its source
+        raise BriefgenError(ids)
     sources = _sources(args.paths, project)
+    out, root = args.out.resolve(), project.root.resolve()
+    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    if out == root or inside:  # the output folder's cleaning deletes PDFs that no manifest lists
+        where = inside[0] if inside else "the project folder"
+        message = f"--out: {display_path(args.out)} is {where}; give distribute a folder of its own, such as dist"
+        raise UsageError([Diagnostic("briefgen", message)])
     recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
     jobs = args.jobs or default_jobs()
     manifest = distribute(
@@ -337,7 +350,9 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(command=schema_command)
 
     distribute = commands.add_parser("distribute", help="stamp a personalised, traceable copy for each recipient")
-    distribute.add_argument("paths", nargs="*", type=Path, metavar="BRIEF", help="sources (default: sources/*.yaml)")
+    distribute.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="sources to stamp copies of (default: sources/*.yaml)"
+    )
     distribute.add_argument(
         "--recipients",
         type=Path,

@@ -12,25 +12,27 @@ a copy, where rendering a brief again costs most of a second.
 import contextlib
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import json
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 
 from anyascii import anyascii
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidationInfo
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
-from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest
+from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest, suggestion
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, stamp_letters
-from briefgen.publish import exclusive, remove_output, write_atomically
+from briefgen.publish import TEMPORARY_SUFFIX, exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
 from briefgen.validate import error_message, located
@@ -48,13 +50,25 @@ REPERTOIRE_LETTERS = frozenset(STAMP_REPERTOIRE)
 COLUMNS = ("name", "organisation", "email", "edition")
 REQUIRED_COLUMNS = ("name", "organisation", "email")
 COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
+ROWS_LISTED = 10  # a warning many rows share names this many of them
+
+
+def _an_edition(value: str | None, info: ValidationInfo) -> str | None:
+    """Refuse an edition the project does not define (its editions are the validation context's)."""
+    editions = (info.context or {}).get("editions")
+    if value is not None and editions is not None and value not in editions:
+        hint = suggestion(value, editions) or f"; the project's editions are: {', '.join(editions) or 'none'}"
+        raise ValueError(f"unknown edition '{value}'{hint}")
+    return value
 
 
 class RecipientRow(Model):
     name: Text
     organisation: Text
     email: Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
-    edition: Identifier | None = Field(None, description="The edition this recipient gets (default: public).")
+    edition: Annotated[Identifier | None, AfterValidator(_an_edition)] = Field(
+        None, description="The edition this recipient gets (default: public)."
+    )
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,11 @@ class Copy:
         return f"{self.recipient.name}, {self.recipient.organisation}"
 
     @property
+    def path(self) -> str:
+        """Where the copy is written, relative to the output folder."""
+        return f"{self.brief_id}/{self.recipient.slug}.pdf"
+
+    @property
     def base(self) -> tuple[str, str | None]:
         """The rendered brief this copy is stamped on: its brief id and edition."""
         return self.brief_id, self.recipient.edition
@@ -86,9 +105,13 @@ class Copy:
 
 @dataclass(frozen=True)
 class _Row:
-    """A recipient row as read, with where to report a problem with each of its fields."""
+    """A recipient row as read, with where to report a problem with each of its fields.
 
-    values: RecipientRow
+    values is None when the row is invalid; its email as written still finds an address listed twice.
+    """
+
+    values: RecipientRow | None
+    email: str | None
     where: Callable[[str], Diagnostic]
 
 
@@ -101,54 +124,57 @@ def load_recipients(
     warning for each name or organisation with letters no font can draw on the stamp.
     """
     reader = _yaml_rows if path.suffix.lower() in (".yaml", ".yml") else _csv_rows
-    rows, problems = reader(path)
+    rows, problems = reader(path, {"editions": list(project.config.editions)})
     default = "public" if "public" in project.config.editions else None
     first_row: dict[str, Diagnostic] = {}
-    slugs: set[str] = set()
-    recipients = []
+    accepted = []
     for row in rows:
-        edition = row.values.edition or default
-        if edition is not None and edition not in project.config.editions:
-            known = ", ".join(project.config.editions)
-            problems.append(_with(row.where("edition"), f"unknown edition '{edition}'; editions: {known}"))
+        if row.email is not None and (earlier := first_row.get(row.email.lower())):
+            problems.append(_with(row.where("email"), f"{row.email} is listed twice (first on line {earlier.line})"))
             continue
-        email = row.values.email.lower()
-        if email in first_row:
-            earlier = first_row[email]
-            problems.append(
-                _with(row.where("email"), f"{row.values.email} is listed twice (first on line {earlier.line})")
-            )
-            continue
-        first_row[email] = row.where("email")
-        slug = _unique_slug(row.values.name, email, slugs)
-        recipients.append(Recipient(row.values.name, row.values.organisation, row.values.email, edition, slug))
+        if row.email is not None:
+            first_row[row.email.lower()] = row.where("email")
+        if row.values is not None:
+            values = row.values
+            accepted.append((values.name, values.organisation, values.email, values.edition or default))
     if problems:
         raise BriefgenError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
-    if not recipients:
+    if not accepted:
         raise BriefgenError([Diagnostic(display_path(path), "no recipients")])
+    names = _file_names([(name, organisation, email) for name, organisation, email, _ in accepted])
+    recipients = [Recipient(*person, file) for person, file in zip(accepted, names, strict=True)]
     for warning in _boxes_on_the_stamp(rows, stamp_letters(project)):
         on_warning(warning)
     return recipients
 
 
 def _boxes_on_the_stamp(rows: Iterable[_Row], letters: StampLetters) -> Iterator[Diagnostic]:
-    """A warning for each name or organisation with letters that no font has: the stamp prints boxes."""
+    """A warning for each distinct name or organisation with letters that no font has (the stamp prints
+    boxes), at its first row, with the other rows that have it."""
+    places: dict[tuple[str, str], list[Diagnostic]] = {}
     for row in rows:
         for field in ("name", "organisation"):
-            text = getattr(row.values, field)
-            if missing := letters.missing(text):
-                message = (
-                    f"{field} '{text}': the stamp font has no letters for '{missing}', and no installed font does"
-                    " either; they will print as empty boxes (installing a font that has them draws them)"
-                )
-                yield dataclasses.replace(row.where(field), message=message, severity=Severity.WARNING)
+            if row.values is not None:
+                places.setdefault((field, getattr(row.values, field)), []).append(row.where(field))
+    for (field, text), found in places.items():
+        if not (missing := letters.missing(text)):
+            continue
+        message = (
+            f"{field} '{text}': the stamp font has no letters for '{missing}', and no installed font does"
+            " either; they will print as empty boxes (installing a font that has them draws them)"
+        )
+        if others := [str(place.line) for place in found[1:]]:
+            more = f", and {len(others) - ROWS_LISTED} more" if len(others) > ROWS_LISTED else ""
+            unit = ("row" if found[0].column is None else "line") + ("s" if len(others) > 1 else "")
+            message += f" (also {unit} {', '.join(others[:ROWS_LISTED])}{more})"
+        yield dataclasses.replace(found[0], message=message, severity=Severity.WARNING)
 
 
 def _with(diagnostic: Diagnostic, message: str) -> Diagnostic:
     return dataclasses.replace(diagnostic, message=message)
 
 
-def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
+def _csv_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Diagnostic]]:
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -164,7 +190,8 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
         raise BriefgenError(
             [Diagnostic(shown, f"the file is empty; its first row names the columns: {', '.join(COLUMNS)}")]
         )
-    reader = csv.DictReader(io.StringIO(text, newline=""), **_format(text))
+    dialect = _format(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), **dialect)
     reader.fieldnames = header = [_column(name) for name in reader.fieldnames or ()]
     columns = ", ".join(COLUMNS)
     header_problems, misspelt = [], set()
@@ -179,16 +206,34 @@ def _csv_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     if header_problems:
         raise BriefgenError([Diagnostic(shown, message, 1) for message in header_problems])
     rows, problems = [], []
-    for line, row in _numbered(reader):
+    numbered = list(_numbered(reader))
+    if numbered and _unclosed_quote(text, numbered[-1][0], dialect):
+        line, _ = numbered.pop()
+        message = 'a quote (") opened in this row is never closed, so the rest of the file reads as one field'
+        problems.append(Diagnostic(shown, message, line))
+    for line, row in numbered:
         if None in row:
             problems.append(Diagnostic(shown, "more fields than the header names", line))
             continue
         values = {key: value.strip() for key, value in row.items() if key and value and value.strip()}
         try:
-            rows.append(_Row(RecipientRow.model_validate(values), lambda _, line=line: Diagnostic(shown, "", line)))
+            parsed = RecipientRow.model_validate(values, context=context)
         except ValidationError as exc:
             problems.extend(Diagnostic(shown, _row_message(error), line) for error in exc.errors())
+            parsed = None
+        rows.append(_Row(parsed, values.get("email"), lambda _, line=line: Diagnostic(shown, "", line)))
     return rows, problems
+
+
+def _unclosed_quote(text: str, start: int, dialect: dict[str, Any]) -> bool:
+    """Whether the row starting on line start, the last one read, opens a quoted field it never closes:
+    read leniently, as spreadsheets are, that field runs to the end of the file."""
+    lines = io.StringIO(text, newline="").readlines()
+    try:
+        list(csv.reader(io.StringIO("".join(lines[start - 1 :]), newline=""), strict=True, **dialect))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _numbered(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
@@ -229,7 +274,7 @@ def _row_message(error: Any) -> str:
     return f"{field}: {error_message(error)}"
 
 
-def _yaml_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
+def _yaml_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Diagnostic]]:
     document = load_source(path)
     if not isinstance(document.data, list):
         span = document.span(())
@@ -237,27 +282,47 @@ def _yaml_rows(path: Path) -> tuple[list[_Row], list[Diagnostic]]:
     rows, problems = [], []
     for index, item in enumerate(document.data):
         try:
-            values = RecipientRow.model_validate(item)
+            parsed = RecipientRow.model_validate(item, context=context)
         except ValidationError as exc:
             problems.extend(located(exc, document, RecipientRow, (index,)))
-            continue
-        rows.append(_Row(values, lambda field, index=index: _yaml_place(document, (index, field))))
+            parsed = None
+        email = item.get("email") if isinstance(item, dict) else None
+        where = functools.partial(_yaml_place, document, index)
+        rows.append(_Row(parsed, email if isinstance(email, str) else None, where))
     return rows, problems
 
 
-def _yaml_place(document: SourceDocument, at: tuple[int, str]) -> Diagnostic:
-    span = document.span(at)
+def _yaml_place(document: SourceDocument, index: int, field: str) -> Diagnostic:
+    span = document.span((index, field))
     return Diagnostic(display_path(document.path), "", span.line, span.column)
 
 
-def _unique_slug(name: str, email: str, taken: set[str]) -> str:
-    ascii_name = anyascii(name)  # Łukasz Øster -> Lukasz Oster, Анна -> Anna
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or re.sub(r"[^a-z0-9]+", "-", email.lower())
-    slug, number = base, 2
-    while slug in taken:
-        slug, number = f"{base}-{number}", number + 1
-    taken.add(slug)
-    return slug
+def _file_names(people: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The file name (without suffix) of each recipient, given as (name, organisation, email).
+
+    A name is the recipient's name in Latin letters. Recipients who would share one all get their
+    organisation added, and those who would still share one a hash of name, organisation and email. So a
+    name never depends on the order of the list, and a name two recipients would share goes to neither.
+    """
+    names = [_slug(name) or _slug(email) for name, _, email in people]
+    for widen in (_with_organisation, _with_hash):
+        counts = Counter(names)
+        names = [widen(file, *person) if counts[file] > 1 else file for file, person in zip(names, people, strict=True)]
+    return names
+
+
+def _with_organisation(file: str, name: str, organisation: str, email: str) -> str:
+    return "-".join(part for part in (file, _slug(organisation)) if part)
+
+
+def _with_hash(file: str, name: str, organisation: str, email: str) -> str:
+    key = f"{name}\0{organisation}\0{email.lower()}"
+    return f"{file}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _slug(text: str) -> str:
+    """Text as lower-case Latin letters, digits and hyphens: Łukasz Øster -> lukasz-oster, Анна -> anna."""
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
 
 
 def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha256: str) -> str:
@@ -278,8 +343,10 @@ def distribute(
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
 
-    The copies and bundles an earlier distribution there made for recipients no longer listed are deleted;
-    on_removed gets their paths in out_dir, when there are any.
+    Every copy left in out_dir is one its manifest lists. The copies and bundles an earlier distribution
+    there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
+    (left by a run that was killed); on_removed gets their paths in out_dir, when there are any. A run that
+    is interrupted or fails writes the manifest of the copies it finished and deletes the others.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
@@ -290,27 +357,29 @@ def distribute(
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
-    with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
-        bases = _rendered_bases(render_all(tasks, executor), on_warning)
-        brief_ids = sorted({brief_id for brief_id, _ in bases})
-        copies = _copies(recipients, brief_ids, bases)
-        sheets = _sheets(copies, bases, project, out_dir)
-        rows = {}
-        with exclusive(out_dir):
-            manifest = out_dir / MANIFEST_NAME
-            earlier = _files_listed(manifest)
-            for sheet_rows in executor.map(_stamp, sheets):
-                rows.update((row["copy_id"], row) for row in sheet_rows)
-            for recipient in recipients:
-                bundle = _bundle(out_dir, recipient, brief_ids)
-                write_atomically(out_dir / "bundles" / f"{recipient.slug}.zip", bundle)
-            document = {"copies": [rows[copy.copy_id] for copy in copies]}
-            write_atomically(manifest, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
-            # a recipient taken off the list must not keep a copy in a folder that is about to be sent out
-            gone = sorted(earlier - _files_listed(manifest))
-            if removed := [relative for relative in gone if remove_output(out_dir, relative)]:
-                on_removed(removed)
-    return manifest
+    folder: _CopyFolder | None = None
+    with contextlib.ExitStack() as held:  # the folder is let go only once the workers writing in it are gone
+        try:
+            with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
+                bases = _rendered_bases(render_all(tasks, executor), on_warning)
+                brief_ids = sorted({brief_id for brief_id, _ in bases})
+                copies = _copies(recipients, brief_ids, bases)
+                sheets = _sheets(copies, bases, project, out_dir)
+                held.enter_context(exclusive(out_dir))
+                folder = _CopyFolder(out_dir, copies)
+                with contextlib.closing(executor.map(_stamp, sheets)) as stamped:  # closing it ends the workers
+                    for sheet_rows in stamped:
+                        folder.add(sheet_rows)
+                for recipient in recipients:
+                    folder.bundle(recipient, brief_ids)
+                removed = folder.finish()
+        except BaseException:  # Ctrl-C, or a copy that could not be written
+            if folder is not None and not folder.finished:
+                folder.salvage()
+            raise
+    if removed:
+        on_removed(removed)
+    return out_dir / MANIFEST_NAME
 
 
 def _copies(
@@ -370,14 +439,91 @@ def _rendered_bases(
     return bases
 
 
-def _files_listed(manifest: Path) -> set[str]:
-    """The copies an earlier distribution's manifest lists, and their recipients' bundles."""
+class _CopyFolder:
+    """A distribution's output folder while this run holds it: the copies its earlier manifest lists, the
+    copies and bundles this run has written, and the cleaning that leaves on disk only copies a manifest lists.
+    """
+
+    def __init__(self, out_dir: Path, copies: Sequence[Copy]) -> None:
+        self.out_dir, self.copies = out_dir, copies
+        self.manifest = out_dir / MANIFEST_NAME
+        self.earlier = _manifest_rows(self.manifest)
+        self.written: dict[str, dict[str, Any]] = {}  # the manifest rows of this run's copies, by path
+        self.bundled: set[str] = set()  # the recipients (by file name) whose bundle this run wrote
+        self.finished = False
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.written.update((row["path"], row) for row in rows)
+
+    def bundle(self, recipient: Recipient, brief_ids: Sequence[str]) -> None:
+        write_atomically(
+            self.out_dir / "bundles" / f"{recipient.slug}.zip", _bundle(self.out_dir, recipient, brief_ids)
+        )
+        self.bundled.add(recipient.slug)
+
+    def finish(self) -> list[str]:
+        """Write the manifest of every copy, then delete the copies and bundles it does not list; their paths."""
+        rows = [self.written[copy.path] for copy in self.copies]
+        self._write(rows)
+        self.finished = True
+        return self._remove_unlisted(rows, self.bundled)
+
+    def salvage(self) -> None:
+        """After an interruption or a failure, keep the folder traceable: the manifest lists the copies this
+        run wrote and those of the earlier manifest it did not touch; every other copy is deleted, and so is
+        every bundle that may hold one."""
+        planned = {copy.path for copy in self.copies}
+        untouched = [row for row in self.earlier if row["path"] not in planned]
+        rows = untouched + [self.written[copy.path] for copy in self.copies if copy.path in self.written]
+        try:
+            self._write(rows)
+        except BriefgenError:  # the earlier manifest stays: keep only what it lists and this run left alone
+            rows, self.bundled = untouched, set()
+        touched = {PurePosixPath(path).stem for path in planned}
+        self._remove_unlisted(rows, self.bundled | ({PurePosixPath(row["path"]).stem for row in rows} - touched))
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        text = json.dumps({"copies": rows}, indent=2, ensure_ascii=False) + "\n"
+        write_atomically(self.manifest, text.encode())
+
+    def _remove_unlisted(self, rows: list[dict[str, Any]], bundles: set[str]) -> list[str]:
+        """Delete every PDF in a brief's folder that rows do not list, and every bundle not named in bundles
+        (file names of recipients); the paths deleted, in the output folder. The temporary files of a copy
+        or bundle whose writing was cut short go too."""
+        listed = {row["path"] for row in rows}
+        folders = {PurePosixPath(copy.path).parent for copy in self.copies}
+        folders |= {PurePosixPath(row["path"]).parent for row in self.earlier}
+        for folder in [*folders, "bundles"]:
+            for stale in (self.out_dir / folder).glob(f".*{TEMPORARY_SUFFIX}"):
+                stale.unlink(missing_ok=True)
+        unlisted = [
+            f"{folder}/{pdf.name}"
+            for folder in sorted(folders)
+            for pdf in (self.out_dir / folder).glob("*.pdf")
+            if f"{folder}/{pdf.name}" not in listed
+        ]
+        unlisted += [
+            f"bundles/{zip.name}" for zip in (self.out_dir / "bundles").glob("*.zip") if zip.stem not in bundles
+        ]
+        return sorted(path for path in unlisted if remove_output(self.out_dir, path))
+
+
+def _manifest_rows(manifest: Path) -> list[dict[str, Any]]:
+    """The rows of an earlier distribution's manifest that name a copy in a brief's folder."""
     try:
         rows = json.loads(manifest.read_text(encoding="utf-8"))["copies"]
     except (OSError, ValueError, KeyError, TypeError):
-        return set()
-    paths = {row["path"] for row in rows if isinstance(row, dict) and isinstance(row.get("path"), str)}
-    return paths | {f"bundles/{PurePosixPath(path).stem}.zip" for path in paths}
+        return []
+    return [
+        row
+        for row in rows
+        if isinstance(row, dict) and isinstance(row.get("path"), str) and _in_a_brief_folder(row["path"])
+    ]
+
+
+def _in_a_brief_folder(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return len(parts) == 2 and parts[0] not in ("..", "bundles") and parts[1].endswith(".pdf")
 
 
 @dataclass(frozen=True)
@@ -403,13 +549,12 @@ def _stamp(sheet: _Sheet) -> list[dict[str, Any]]:
         stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in sheet.bases.items()}
         for copy, stamp_page in zip(sheet.copies, list(stamps.pages)[1:], strict=True):  # page 1: the repertoire
             data = stampers[copy.base].stamped(stamp_page, copy.copy_id)
-            target = sheet.out_dir / copy.brief_id / f"{copy.recipient.slug}.pdf"
-            write_atomically(target, data)
-            rows.append(_manifest_row(copy, target.relative_to(sheet.out_dir).as_posix(), data))
+            write_atomically(sheet.out_dir / copy.path, data)
+            rows.append(_manifest_row(copy, data))
     return rows
 
 
-def _manifest_row(copy: Copy, path: str, data: bytes) -> dict[str, Any]:
+def _manifest_row(copy: Copy, data: bytes) -> dict[str, Any]:
     return {
         "copy_id": copy.copy_id,
         "brief": copy.brief_id,
@@ -419,7 +564,7 @@ def _manifest_row(copy: Copy, path: str, data: bytes) -> dict[str, Any]:
             "organisation": copy.recipient.organisation,
             "email": copy.recipient.email,
         },
-        "path": path,
+        "path": copy.path,
         "sha256": hashlib.sha256(data).hexdigest(),
     }
 

@@ -10,8 +10,12 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import signal
 import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -500,6 +504,22 @@ def test_every_bad_csv_row_is_reported_at_once(tmp_path: Path) -> None:
     assert places == ["r.csv:4", "r.csv:5", "r.csv:6", "r.csv:7"], proc.stderr
 
 
+def test_every_problem_of_a_row_is_reported(tmp_path: Path) -> None:
+    """A row with a missing organisation, a misspelt edition and an address listed before gets all three,
+    and the edition a did-you-mean, in a CSV as in YAML."""
+    root = make_project(tmp_path / "project", SOURCES)
+    bad = bad_row(organisation="", email="john.smith@example.org", edition="restriced")
+    assert errors(refused(root, "r.csv", recipients_csv([*GOOD, bad]))) == [
+        "r.csv:4: error: organisation: missing",
+        "r.csv:4: error: edition: unknown edition 'restriced'; did you mean 'restricted'?",
+        "r.csv:4: error: john.smith@example.org is listed twice (first on line 3)",
+    ]
+    text = recipients_yaml([*GOOD, bad_row(edition="restriced")])
+    line = line_of(text, "  edition: restriced")
+    found = errors(refused(root, "r.yaml", text))
+    assert found == [f"r.yaml:{line}:12: error: unknown edition 'restriced'; did you mean 'restricted'?"]
+
+
 def yaml_case(bad: dict[str, str], needle: str) -> tuple[str, int, int]:
     """A YAML list of the good recipients and a bad one; the line and column of `needle` in the bad one."""
     text = recipients_yaml([*GOOD, bad])
@@ -596,13 +616,16 @@ def only_these_fonts_installed(folder: Path) -> dict[str, str]:
 
 def test_letters_no_font_has_are_warned_about_at_their_row(tmp_path: Path) -> None:
     """A letter neither the stamp font nor an installed font has prints as a box: each such name or
-    organisation gets a warning at its row. A letter an installed font has is drawn in it, without one."""
+    organisation gets one warning, at its first row, naming the others. A letter an installed font has is
+    drawn in it, without one."""
     root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
     font_with(tmp_path / "fonts" / "han.ttf", "Only Li", "李")
     rows = [
         {"name": "Dmitri 李雷", "organisation": "Org D", "email": "d@example.org"},
         {"name": "Zoë Smith", "organisation": "Rocket 🚀 Inc", "email": "zoe@example.org"},
         {"name": "Анна Петрова", "organisation": "Li 李", "email": "anna@example.org"},
+        {"name": "Dmitri 李雷", "organisation": "Rocket 🚀 Inc", "email": "d2@example.org"},
+        {"name": "Zed Smith", "organisation": "Rocket 🚀 Inc", "email": "zed@example.org"},
     ]
     (root / "r.csv").write_text(recipients_csv(rows), encoding="utf-8")
     env = only_these_fonts_installed(tmp_path / "fonts")
@@ -611,9 +634,10 @@ def test_letters_no_font_has_are_warned_about_at_their_row(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
         "r.csv:2: warning: name 'Dmitri 李雷': the stamp font has no letters for '雷', and no installed font does"
-        " either; they will print as empty boxes (installing a font that has them draws them)",
+        " either; they will print as empty boxes (installing a font that has them draws them) (also row 5)",
         "r.csv:3: warning: organisation 'Rocket 🚀 Inc': the stamp font has no letters for '🚀', and no installed"
-        " font does either; they will print as empty boxes (installing a font that has them draws them)",
+        " font does either; they will print as empty boxes (installing a font that has them draws them)"
+        " (also rows 5, 6)",
     ]
     # the printer agrees: 李, which the check found in the installed font, is drawn in that font
     first_page = PdfReader(root / "dist" / "alpha" / "anna-petrova.pdf").pages[0]
@@ -635,6 +659,17 @@ def test_a_yaml_recipients_letters_no_font_has_are_warned_about_at_the_field(
     assert "letters for '雷'" in warnings[0], warnings
 
 
+def test_a_warning_many_rows_share_names_the_first_few(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    rows = [{"name": f"Reader {n}", "organisation": "Rocket 🚀 Inc", "email": f"r{n}@example.org"} for n in range(14)]
+    monkeypatch.setenv("FONTCONFIG_FILE", only_these_fonts_installed(tmp_path / "fonts")["FONTCONFIG_FILE"])
+    warnings: list[str] = []
+    on_warning = lambda found: warnings.append(str(found))  # noqa: E731
+    load_recipients(write_file(root / "r.csv", recipients_csv(rows)), Project.open(root), on_warning)
+    assert [warning.split(": warning: ")[0] for warning in warnings] == [f"{root / 'r.csv'}:2"]
+    assert warnings[0].endswith("(also rows 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, and 3 more)")
+
+
 def test_two_sources_with_one_brief_id_are_refused(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
     (root / "drafts").mkdir()
@@ -654,6 +689,35 @@ def test_a_missing_recipients_file_is_called_so(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == ["nosuch.csv: error: no such recipients file"]
     assert not (root / "dist").exists()
+
+
+def test_a_brief_id_given_for_its_source_gets_a_hint(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    proc = run_briefgen("distribute", "alpha", "--recipients", "r.csv", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["alpha: error: no such source file; did you mean sources/alpha.yaml?"]
+    assert not (root / "dist").exists()
+    usage = run_briefgen("distribute", "--help", cwd=root).stdout
+    assert "[PATH ...]" in usage and "BRIEF" not in usage, usage
+
+
+@pytest.mark.parametrize(
+    ("out", "where"),
+    [(".", "the project folder"), ("sources", "the project's sources"), ("templates/x", "the project's templates")],
+)
+def test_the_project_folder_is_no_output_folder(tmp_path: Path, out: str, where: str) -> None:
+    """The next distribution deletes PDFs no manifest lists from its output folder: not the project's."""
+    root = make_project(tmp_path / "project", SOURCES)
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--out", out, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"briefgen: error: --out: {out} is {where}; give distribute a folder of its own, such as dist"
+    ]
+    assert sorted(path.name for path in root.iterdir()) == ["r.csv", "sources"]
 
 
 def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
@@ -708,6 +772,130 @@ def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) ->
     assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())
 
 
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def listed_copies(out: Path) -> list[dict]:
+    """The manifest's rows, after checking that every copy on disk is one it lists: each PDF in a brief's
+    folder at its path with its sha256, and each PDF inside a bundle by its sha256."""
+    rows = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["copies"]
+    on_disk = {
+        path.relative_to(out).as_posix(): sha256(path.read_bytes()) for path in out.glob("*/*.pdf") if path.is_file()
+    }
+    assert on_disk == {row["path"]: row["sha256"] for row in rows}, "copies on disk that the manifest does not list"
+    for bundle in out.glob("bundles/*.zip"):
+        with zipfile.ZipFile(bundle) as archive:
+            for name in archive.namelist():
+                assert sha256(archive.read(name)) in set(on_disk.values()), f"{bundle.name}: {name} is not listed"
+    return rows
+
+
+def test_an_interrupted_distribution_lists_the_copies_it_wrote(tmp_path: Path) -> None:
+    """Ctrl-C while the second sheet of stamps is written: exit 130, the manifest lists the copies of the
+    first sheet, and every other copy is gone; the next run finishes and keeps only its recipients' copies."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    many = [{"name": f"Reader {n}", "organisation": "Institute", "email": f"r{n}@example.org"} for n in range(450)]
+    write_file(root / "many.csv", recipients_csv(many))
+    write_file(root / "few.csv", recipients_csv(many[:10]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "distribute", "--recipients", "many.csv", "--jobs", "1"],
+        cwd=root,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a terminal's Ctrl-C signals the whole process group
+    )
+    while len(list((root / "dist" / "alpha").glob("*.pdf"))) <= STAMPS_PER_SHEET and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    assert proc.returncode == 130, stderr
+    assert STAMPS_PER_SHEET <= len(listed_copies(root / "dist")) < len(many)
+    assert [path.name for path in (root / "dist").rglob(".*")] == [], "temporary files left behind"
+    traced = run_briefgen("trace", "dist/alpha/reader-0.pdf", cwd=root)
+    assert traced.stdout.endswith("prepared for Reader 0, Institute <r0@example.org>; the file is the copy as sent\n")
+
+    again = run_briefgen("distribute", "--recipients", "few.csv", "--jobs", "1", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert sorted(row["path"] for row in listed_copies(root / "dist")) == sorted(
+        f"alpha/reader-{n}.pdf" for n in range(10)
+    )
+
+
+def test_a_distribution_that_fails_midway_leaves_only_listed_copies(tmp_path: Path) -> None:
+    """A copy that cannot be written (a folder stands at its path) fails the run after others were written
+    with new copy ids: those are deleted with the bundles that may hold them, and the copies of the earlier
+    distribution the run did not touch stay listed."""
+    root = make_project(tmp_path / "project", SOURCES)
+    write_file(root / "all.csv", recipients_csv(RECIPIENTS))
+    assert run_briefgen("distribute", "--recipients", "all.csv", "--jobs", "1", cwd=root).returncode == 0
+    (root / "dist" / "beta" / "marie-dupont.pdf").unlink()
+    (root / "dist" / "beta" / "marie-dupont.pdf").mkdir()
+    # John changes edition (new copy ids); Anna is left out, so her copies are not touched
+    write_file(root / "next.csv", recipients_csv([RECIPIENTS[1] | {"edition": "public"}, RECIPIENTS[2]]))
+    proc = run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["dist/beta/marie-dupont.pdf: error: cannot write output: Is a directory"]
+    rows = listed_copies(root / "dist")
+    assert sorted(row["path"] for row in rows) == ["alpha/anna-petrova.pdf", "beta/anna-petrova.pdf"]
+    assert sorted(path.name for path in (root / "dist" / "bundles").iterdir()) == ["anna-petrova.zip"]
+
+
+def test_copies_no_manifest_lists_are_removed_by_the_next_distribution(tmp_path: Path) -> None:
+    """A run killed outright leaves copies, bundles and half-written temporary files its manifest never
+    listed: the next run deletes them, and only files that look like copies (PDFs in a brief's folder, zips
+    in bundles/)."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    write_file(root / "r.csv", recipients_csv(RECIPIENTS[2:]))
+    assert run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root).returncode == 0
+    copy = (root / "dist" / "alpha" / "marie-dupont.pdf").read_bytes()
+    (root / "dist" / "alpha" / "killed-run.pdf").write_bytes(copy.replace(b"Marie", b"Maria"))
+    (root / "dist" / "bundles" / "killed-run.zip").write_bytes(b"PK")
+    (root / "dist" / "alpha" / ".killed-run.pdf.x1y2.briefgen-tmp").write_bytes(copy[:1000])
+    (root / "dist" / "alpha" / "notes.txt").write_text("ours", encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "removed 1 copy and 1 bundle of recipients no longer on the list" in proc.stdout.splitlines()
+    listed_copies(root / "dist")
+    assert sorted(tree(root / "dist")) == [
+        "alpha/marie-dupont.pdf",
+        "alpha/notes.txt",
+        "bundles/marie-dupont.zip",
+        "manifest.json",
+    ]
+
+
+def test_a_file_name_never_passes_to_another_recipient(tmp_path: Path) -> None:
+    """Recipients who would share a file name get their organisation added, then a hash: John Smith's copy
+    does not become another John Smith's when one is added ahead of him, whatever the order of the list."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    john, marie = RECIPIENTS[1:]
+    new_org = john | {"organisation": "New Org", "email": "js@new.example.org"}
+    same_org = john | {"email": "js2@example.org"}
+    owners: dict[str, set[str]] = {}
+    for name, rows in {"before": [john, marie], "after": [same_org, new_org, john, marie]}.items():
+        write_file(root / f"{name}.csv", recipients_csv(rows))
+        proc = run_briefgen("distribute", "--recipients", f"{name}.csv", "--jobs", "1", cwd=root)
+        assert proc.returncode == 0, proc.stderr
+        for row in listed_copies(root / "dist"):
+            owners.setdefault(row["path"], set()).add(row["recipient"]["email"])
+    assert all(len(emails) == 1 for emails in owners.values()), owners
+    files = {row["recipient"]["email"]: row["path"] for row in listed_copies(root / "dist")}
+    assert files["john.smith@example.org"].startswith("alpha/john-smith-foreign-office-")
+    assert files["js2@example.org"].startswith("alpha/john-smith-foreign-office-")
+    assert files["js@new.example.org"] == "alpha/john-smith-new-org.pdf"
+    assert files["marie@example.org"] == "alpha/marie-dupont.pdf"
+    project = Project.open(root)
+    forward = load_recipients(root / "after.csv", project)
+    write_file(root / "reversed.csv", recipients_csv([marie, john, new_org, same_org]))
+    backward = load_recipients(root / "reversed.csv", project)
+    assert {r.email: r.slug for r in forward} == {r.email: r.slug for r in backward}
+
+
 AWKWARD_CSVS = {
     # name: (the file's bytes, the one error expected)
     "latin-1": (
@@ -721,6 +909,10 @@ AWKWARD_CSVS = {
     "name-over-two-lines": (
         b'name,organisation,email\nAda,Org,ada@example.org\n"Bob\nJones",Org,bob@example.org\n',
         "r.csv:3: error: name: must be one line",
+    ),
+    "unclosed-quote": (
+        b'name,organisation,email\nAda,Org,ada@example.org\n"Bob Jones,Org,bob@example.org\nCy,Org,cy@example.org\n',
+        'r.csv:3: error: a quote (") opened in this row is never closed, so the rest of the file reads as one field',
     ),
     "control-character": (
         b"name,organisation,email\nBob\x00Jones,Org,bob@example.org\n",
