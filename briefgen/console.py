@@ -25,7 +25,9 @@ class BuildReporter:
         self.counts = dict.fromkeys(Status, 0)
         self.pages = 0
         self.warnings = 0
-        self.shown: set[str] = set()  # diagnostics already printed: a broken theme or template fails every brief
+        # diagnostics already printed, and the brief each was first printed for: a broken theme or template
+        # fails every brief
+        self.shown: dict[str, str] = {}
         self.started = time.monotonic()
         self.progress = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -49,9 +51,16 @@ class BuildReporter:
         self.counts[result.status] += 1
         self.progress.advance(self.task)
         if result.status is Status.FAILED:
-            repeated = not self.diagnostics(result.errors)
-            note = " (the same error as above)" if repeated else ""
-            self.err.print(f"failed  {display_path(result.source)}{note}", markup=False)
+            source = display_path(result.source)
+            earlier = [self.shown[str(d)] for d in result.errors if str(d) in self.shown]
+            self.diagnostics(result.errors, source)
+            if not earlier:
+                note = ""
+            elif len(earlier) == len(set(map(str, result.errors))):
+                note = f" (the same error as {earlier[0]}, above)"
+            else:
+                note = f" (and the error shown above for {earlier[0]})"
+            self.err.print(f"failed  {source}{note}", markup=False)
             return
         entry = result.entry or {}
         warnings = entry.get("warnings", [])
@@ -96,10 +105,9 @@ class BuildReporter:
         missing = f"; no catalogue page ({INDEX_NAME}): see the error above" if catalogue_failed else ""
         self.out.print(f"{counts}; manifest in {display_path(manifest)}{missing}", markup=False)
 
-    def diagnostics(self, diagnostics: tuple[Diagnostic, ...]) -> int:
-        """Print the diagnostics not printed before in this build; return how many were new."""
-        new = [str(diagnostic) for diagnostic in diagnostics if str(diagnostic) not in self.shown]
-        for text in dict.fromkeys(new):
-            self.err.print(text, markup=False)
-        self.shown.update(new)
-        return len(new)
+    def diagnostics(self, diagnostics: tuple[Diagnostic, ...], brief: str = "") -> None:
+        """Print the diagnostics not printed before in this build, noting the brief they were printed for."""
+        for text in dict.fromkeys(str(diagnostic) for diagnostic in diagnostics):
+            if text not in self.shown:
+                self.err.print(text, markup=False)
+                self.shown[text] = brief

@@ -359,3 +359,24 @@ def test_more_briefs_than_the_workers_render_before_they_are_replaced(tmp_path: 
     assert_no_traceback(proc)
     assert summary(proc) == (count, 0, 0, "build/manifest.json")
     assert len(manifest_ids(root / "build")) == len(list((root / "build").glob("b*.html"))) == count
+
+
+def test_a_repeated_error_names_the_brief_it_was_shown_for(tmp_path: Path) -> None:
+    """Two briefs stopped by one broken partial, with a broken source between them: the second's line points
+    back to the first brief by name, not to whatever error happens to be printed just above it."""
+    sources = {
+        "a.yaml": SAMPLE_TEXT,
+        "b.yaml": SAMPLE_TEXT.replace("  series: Commentary", "  series: [", 1),
+        "c.yaml": SAMPLE_TEXT,
+    }
+    root = make_project(tmp_path / "project", sources)
+    (root / "templates" / "partials").mkdir(parents=True)
+    (root / "templates" / "partials" / "masthead.html.j2").write_text("{{ nothing.here }}\n", encoding="utf-8")
+    proc = run_briefgen("build", "--jobs", "1", "--format", "html", cwd=root)
+    assert_no_traceback(proc)
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("failed  ")]
+    assert failed == [
+        "failed  sources/a.yaml",
+        "failed  sources/b.yaml",
+        "failed  sources/c.yaml (the same error as sources/a.yaml, above)",
+    ]
