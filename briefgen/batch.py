@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from briefgen.errors import BriefgenError, Diagnostic
+from briefgen.errors import BriefgenError, Diagnostic, paths_shown_from
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
 # Memory is flat across renders with the built-in styles; the bound is for styles that make WeasyPrint
@@ -202,8 +202,16 @@ class Executor:
                 message = f"cannot reach the Dask scheduler: {exc}"
                 raise BriefgenError([Diagnostic(self.scheduler or "", message)]) from None
             self._client = self._opened.enter_context(client)
-        for future in as_completed(self._client.map(work, items, pure=False)):
+        shown = functools.partial(_showing_paths_from, Path.cwd(), work)
+        for future in as_completed(self._client.map(shown, items, pure=False)):
             yield future.result()
+
+
+def _showing_paths_from(folder: Path, work: Callable[[T], R], item: T) -> R:
+    """work(item) on a cluster's worker, its messages naming paths as they are seen from folder (the user's
+    working directory), as a local worker names them."""
+    with paths_shown_from(folder):
+        return work(item)
 
 
 def _warm_up(scratch: str) -> None:

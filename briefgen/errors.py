@@ -1,7 +1,9 @@
 """Diagnostics for mistakes in the user's input, kept apart from bugs in briefgen."""
 
+import contextlib
+import contextvars
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -39,10 +41,24 @@ class UsageError(BriefgenError):
     """A command used wrongly: an option or argument briefgen cannot take (exit status 2)."""
 
 
+# The folder paths are shown from: the user's working directory, also for work done on a cluster's workers.
+_shown_from: contextvars.ContextVar[Path | None] = contextvars.ContextVar("shown_from", default=None)
+
+
 def display_path(path: Path) -> str:
     """The path as the user should see it: relative to the working directory when inside it."""
     absolute = Path(os.path.abspath(path))
     try:
-        return str(absolute.relative_to(Path.cwd()))
+        return str(absolute.relative_to(_shown_from.get() or Path.cwd()))
     except ValueError:
         return str(path)
+
+
+@contextlib.contextmanager
+def paths_shown_from(folder: Path) -> Iterator[None]:
+    """Show paths relative to folder (the user's working directory) instead of this process's."""
+    token = _shown_from.set(folder)
+    try:
+        yield
+    finally:
+        _shown_from.reset(token)

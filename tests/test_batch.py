@@ -205,6 +205,23 @@ def test_a_dask_cluster_gives_the_bytes_of_a_local_build(tmp_path: Path, dask_sc
         assert f"{label}: " in (root / "dask" / f"{brief_id}.html").read_text(encoding="utf-8")
 
 
+def test_a_warning_made_on_a_dask_worker_names_the_source_as_a_local_build_does(
+    tmp_path: Path, dask_scheduler: str
+) -> None:
+    """The cluster's worker runs in another folder than the build; its messages still name paths from the
+    user's folder, so the manifest is the same as a local build's."""
+    uncited = SAMPLE_TEXT.replace("sources: [jorbenadze-2018, inf-treaty-1987]", "sources: [jorbenadze-2018]", 1)
+    root = make_project(tmp_path / "project", {"warned.yaml": uncited})
+    for out, where in (("dask", ["--scheduler", dask_scheduler]), ("local", ["--jobs", "1"])):
+        proc = run_briefgen("build", *where, "--format", "html", "--out", out, "--quiet", cwd=root)
+        assert proc.returncode == 0, proc.stderr
+    [warning] = json.loads((root / "dask" / "manifest.json").read_text(encoding="utf-8"))["briefs"][0]["warnings"]
+    assert warning.startswith("sources/warned.yaml:") and "is never cited" in warning, warning
+    assert (root / "dask" / "manifest.json").read_text(encoding="utf-8").replace("dask/", "") == (
+        root / "local" / "manifest.json"
+    ).read_text(encoding="utf-8").replace("local/", "")
+
+
 def test_an_unreachable_scheduler_is_a_clear_error(unreachable_scheduler_build) -> None:
     root, started = unreachable_scheduler_build
     proc = finish(started, timeout=120)
