@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
-from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
@@ -479,8 +479,14 @@ def _sources(paths: Sequence[Path], project: "Project") -> list[Path]:
     if paths:
         return [_existing(path) for path in paths]
     found = project.sources()
+    for unread in sorted(project.sources_dir.glob("*.yml")):
+        message = f"not read: sources end in .yaml; rename it {unread.stem}.yaml"
+        _report_one(Diagnostic(display_path(unread), message, severity=Severity.WARNING))
     if not found:
-        raise BriefgenError([Diagnostic(display_path(project.sources_dir), "no sources (*.yaml) to process")])
+        message = "no sources (*.yaml) to process"
+        if not project.sources_dir.is_dir():
+            message += "; run briefgen in a project folder (one holding sources/), or make one with 'briefgen init DIR'"
+        raise BriefgenError([Diagnostic(display_path(project.sources_dir), message)])
     return found
 
 

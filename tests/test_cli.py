@@ -172,10 +172,32 @@ def test_validate_all_sources_by_default(tmp_path: Path) -> None:
 
 
 def test_validate_without_sources(tmp_path: Path) -> None:
+    (tmp_path / "sources").mkdir()
     proc = run_briefgen("validate", cwd=tmp_path)
     assert_no_traceback(proc)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == ["sources: error: no sources (*.yaml) to process"]
+
+
+def test_outside_a_project_says_where_to_run(tmp_path: Path) -> None:
+    proc = run_briefgen("build", cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "sources: error: no sources (*.yaml) to process; run briefgen in a project folder (one holding sources/), "
+        "or make one with 'briefgen init DIR'"
+    ]
+
+
+def test_a_source_ending_in_yml_is_named_as_not_read(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "sources" / "other.yml").write_text(SAMPLE_TEXT, encoding="utf-8")
+    proc = run_briefgen("validate", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "sources/other.yml: warning: not read: sources end in .yaml; rename it other.yaml",
+        "1 of 1 sources valid",
+    ]
 
 
 @pytest.mark.parametrize("args", [["validate"], ["validate", "sources/d.yaml"]], ids=["all", "named"])
