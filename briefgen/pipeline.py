@@ -56,9 +56,10 @@ class Project:
     extra_hosts: tuple[str, ...] = ()
 
     @classmethod
-    def open(cls, root: Path, theme: str | None = None, allow_hosts: Collection[str] = ()) -> "Project":
+    def open(cls, root: Path | str, theme: str | None = None, allow_hosts: Collection[str] = ()) -> "Project":
         """The project in root, with its config read and checked; UsageError for a theme it lacks or a host
         that is not a host name."""
+        root = Path(root)
         config = load_config(root)
         if theme is not None and theme not in (themes := theme_names(root)):
             raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes, root)}")])
@@ -142,11 +143,12 @@ def distinct_sources(sources: Sequence[Path]) -> list[Path]:
     return list(unique.values())
 
 
-def read_assessment(path: Path, project: Project | None = None) -> ValidatedAssessment:
+def read_assessment(path: Path | str, project: Project | None = None) -> ValidatedAssessment:
     """Load and validate one source; raise BriefgenError with every problem in it.
 
     With a project, a theme the brief names must be one the project has.
     """
+    path = Path(path)
     if project is None:
         return validate(load_source(path))
     known = {"theme": list(available_themes(project.root)), "edition": list(project.config.editions)}
@@ -154,9 +156,10 @@ def read_assessment(path: Path, project: Project | None = None) -> ValidatedAsse
 
 
 def render_brief(
-    path: Path, project: Project, formats: Collection[Format] = tuple(Format), edition: str | None = None
+    path: Path | str, project: Project, formats: Collection[Format] = tuple(Format), edition: str | None = None
 ) -> RenderedBrief:
     """Render one source to every requested format, in memory: the full brief, or one edition of it."""
+    path = Path(path)
     validated, analysis, env, presentation = _prepared(path, project, edition)
     brief = validated.assessment.brief
     outputs: dict[Format, bytes] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    REPO,
     SAMPLE_ID,
     SAMPLE_TEXT,
     assert_no_traceback,
@@ -15,6 +16,7 @@ from helpers import (
     html_head,
     line_of,
     make_project,
+    pdf_text,
     replace_line,
     run_briefgen,
 )
@@ -282,3 +284,25 @@ def test_no_traceback_on_bad_input(project: Path, args: list[str]) -> None:
     assert proc.returncode == 1
     first = proc.stderr.splitlines()[0]
     assert ": error: " in first, proc.stderr
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's Python example, run verbatim in a project holding the sample: it writes the public PDF;
+    with a broken source it prints the located error instead."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    root = make_project(tmp_path / "p")
+    (root / "example.py").write_text(example, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "example.py"], cwd=root, env=child_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["() 6"]
+    assert "Restricted" not in pdf_text(root / "brief.pdf")
+    source = root / "sources" / f"{SAMPLE_ID}.yaml"
+    source.write_text(SAMPLE_TEXT.replace("  series: Commentary", "  series: [", 1), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "example.py"], cwd=root, env=child_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(rf"sources/{SAMPLE_ID}\.yaml:\d+:\d+: error: YAML syntax error: .*\n", proc.stdout)
