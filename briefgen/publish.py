@@ -251,6 +251,11 @@ def _check_writable(folder: Path) -> None:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write bytes to path through a temporary file in the same folder, then rename it into place."""
+    _put_in_place([_staged(path, data)])
+
+
+def _staged(path: Path, data: bytes) -> tuple[Path, Path]:
+    """Write bytes to a temporary file beside path, to be put in place later; (the temporary file, path)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
@@ -262,20 +267,42 @@ def write_atomically(path: Path, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise BriefgenError([Diagnostic(display_path(path), f"cannot write output: {exc.strerror}")]) from None
+    return Path(temporary), path
+
+
+def _put_in_place(staged: Sequence[tuple[Path, Path]]) -> None:
+    """Rename staged files into place; what was not renamed when one fails is removed."""
+    for index, (temporary, path) in enumerate(staged):
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            for left, _ in staged[index:]:
+                left.unlink(missing_ok=True)
+            raise BriefgenError([Diagnostic(display_path(path), f"cannot write output: {exc.strerror}")]) from None
 
 
 def publish(
     rendered: RenderedBrief, folder: Path, out_dir: Path, project: Project, keys: dict[Format, str]
 ) -> dict[str, Any]:
-    """Write one brief's outputs into folder (inside out_dir); return its manifest entry."""
+    """Write one brief's outputs into folder (inside out_dir); return its manifest entry.
+
+    Every output is written in full before any is put in place: when one cannot be written (a full disk),
+    the brief keeps all the outputs of its last good build rather than a mix of old and new.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for output_format, data in sorted(rendered.outputs.items()):
+            staged.append(_staged(folder / f"{rendered.brief_id}.{output_format}", data))
+    except BriefgenError:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    _put_in_place(staged)
     outputs = {}
-    for output_format, data in sorted(rendered.outputs.items()):
-        target = folder / f"{rendered.brief_id}.{output_format}"
-        write_atomically(target, data)
+    for (output_format, data), (_, target) in zip(sorted(rendered.outputs.items()), staged, strict=True):
         outputs[str(output_format)] = {
             "path": target.relative_to(out_dir).as_posix(),
             "sha256": hashlib.sha256(data).hexdigest(),

@@ -4,6 +4,8 @@ import fcntl
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from helpers import (
@@ -256,3 +258,34 @@ def test_a_broken_catalogue_template_keeps_the_briefs_says_so_in_the_summary_and
     )
     assert sorted(p.name for p in (root / "build").iterdir()) == [f"{SAMPLE_ID}.html", "manifest.json"]
     assert list(entries(root)) == [SAMPLE_ID]
+
+
+def test_an_output_that_cannot_be_written_keeps_every_output_of_the_last_good_build(tmp_path: Path) -> None:
+    """A brief whose PDF cannot be written (files limited in size, as a full disk limits them) keeps its old
+    HTML too, not the new HTML beside the old PDF: outputs are written in full before any is put in place."""
+    template = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>'
+    template += "<h1>{{ assessment.brief.title }}</h1></body></html>\n"
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(template, encoding="utf-8")
+    assert run_briefgen("build", cwd=root).returncode == 0
+    html, pdf = (root / "build" / f"{SAMPLE_ID}{suffix}" for suffix in (".html", ".pdf"))
+    before = html.read_bytes(), pdf.read_bytes()
+    assert len(before[0]) < 1_000 < 2_000 < len(before[1])  # the limit below lets the HTML through, not the PDF
+    source = root / "sources" / f"{SAMPLE_ID}.yaml"
+    source.write_text(
+        SAMPLE_TEXT.replace('title: "United on arms control', 'title: "Still united', 1), encoding="utf-8"
+    )
+    limit = "import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1_500, 1_500)); "
+    proc = subprocess.run(
+        [sys.executable, "-c", limit + "from briefgen.cli import main; sys.exit(main(['build', '--jobs', '1']))"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert f"build/{SAMPLE_ID}.pdf: error: cannot write output: File too large" in proc.stderr
+    assert (html.read_bytes(), pdf.read_bytes()) == before
+    assert leftovers(root / "build") == []
