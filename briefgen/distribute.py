@@ -51,6 +51,8 @@ COLUMNS = ("name", "organisation", "email", "edition")
 REQUIRED_COLUMNS = ("name", "organisation", "email")
 COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
 ROWS_LISTED = 10  # a warning many rows share names this many of them
+# The longest a copy's file name takes of a recipient's name, and of the organisation added when names clash
+NAME_IN_NAME, ORGANISATION_IN_NAME = 60, 40
 
 
 def _an_edition(value: str | None, info: ValidationInfo) -> str | None:
@@ -312,7 +314,7 @@ def _file_names(people: Sequence[tuple[str, str, str]]) -> list[str]:
 
 
 def _with_organisation(file: str, name: str, organisation: str, email: str) -> str:
-    return "-".join(part for part in (file, _slug(organisation)) if part)
+    return "-".join(part for part in (file, _slug(organisation, ORGANISATION_IN_NAME)) if part)
 
 
 def _with_hash(file: str, name: str, organisation: str, email: str) -> str:
@@ -320,9 +322,15 @@ def _with_hash(file: str, name: str, organisation: str, email: str) -> str:
     return f"{file}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _slug(text: str) -> str:
-    """Text as lower-case Latin letters, digits and hyphens: Łukasz Øster -> lukasz-oster, Анна -> anna."""
-    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
+def _slug(text: str, longest: int = NAME_IN_NAME) -> str:
+    """Text as lower-case Latin letters, digits and hyphens: Łukasz Øster -> lukasz-oster, Анна -> anna;
+    cut at a word's end to at most `longest` characters, so that file names stay well within what file
+    systems take."""
+    slug = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
+    if len(slug) > longest:
+        head = slug[: longest + 1]
+        slug = head.rsplit("-", 1)[0] if "-" in head else head[:longest]
+    return slug
 
 
 def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha256: str) -> str:

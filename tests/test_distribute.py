@@ -896,6 +896,31 @@ def test_a_file_name_never_passes_to_another_recipient(tmp_path: Path) -> None:
     assert {r.email: r.slug for r in forward} == {r.email: r.slug for r in backward}
 
 
+def test_long_names_and_organisations_make_file_names_of_bounded_length(tmp_path: Path) -> None:
+    """A long name is cut at a word's end, and so is the organisation added when two names clash; two names
+    that still clash after the cut get their hash."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    ministry = "Directorate-General for Neighbourhood and Enlargement Negotiations, European Commission, Brussels"
+    long_name = "Maria " + " ".join(["Alexandra"] * 12)
+    rows = [
+        {"name": "Ann Lee", "organisation": ministry + " (A)", "email": "a@example.org"},
+        {"name": "Ann Lee", "organisation": ministry + " (B)", "email": "b@example.org"},
+        {"name": long_name, "organisation": "Org", "email": "m@example.org"},
+    ]
+    write_file(root / "r.csv", recipients_csv(rows))
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    files = {row["recipient"]["email"]: row["path"] for row in listed_copies(root / "dist")}
+    assert files["m@example.org"] == "alpha/maria-alexandra-alexandra-alexandra-alexandra-alexandra.pdf"
+    prefix = "alpha/ann-lee-directorate-general-for-neighbourhood-"
+    assert files["a@example.org"].startswith(prefix) and files["b@example.org"].startswith(prefix)
+    assert files["a@example.org"] != files["b@example.org"]
+    assert max(len(Path(path).name) for path in files.values()) <= 120
+    assert sorted(path.name for path in (root / "dist" / "alpha").glob("*.pdf")) == sorted(
+        Path(path).name for path in files.values()
+    )
+
+
 AWKWARD_CSVS = {
     # name: (the file's bytes, the one error expected)
     "latin-1": (
