@@ -32,10 +32,9 @@ from briefgen.render_html import (
 )
 from briefgen.stamp_font import StampLetters
 from briefgen.theming import (
-    PACKAGE_DIR,
     available_themes,
-    builtin_templates_dir,
     no_such_theme,
+    readable_roots,
     search_path_of,
     theme_chain,
     theme_names,
@@ -81,7 +80,7 @@ class Project:
     @property
     def allowed_roots(self) -> list[Path]:
         """The only folders rendering may read from: the project and briefgen's own files."""
-        return [self.root, PACKAGE_DIR, builtin_templates_dir()]
+        return list(readable_roots(self.root))
 
     def check_edition(self, edition: str | None) -> None:
         """Refuse, as bad usage, an edition the config does not define (None, the full brief, is always fine)."""

@@ -5,7 +5,9 @@ start fast. Every resource the document asks for goes through one fetcher: it
 reads regular files inside the allowed folders and small ``data:`` URLs, and
 reaches the network only for hosts the user listed, never following redirects
 nor connecting to private, loopback or link-local addresses. Anything else
-fails the brief with an error naming the URL.
+fails the brief with an error naming the URL, at the url() of the stylesheet
+file that asked for it when one did. A stylesheet file's relative URLs resolve
+against its own folder; everything else's against the project folder.
 """
 
 import atexit
@@ -19,20 +21,20 @@ import socket
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity
 from briefgen.native_libraries import libraries_from_ldconfig_cache
+from briefgen.resources import MissingFile, RefusedResource, checked_file, stylesheet_urls
 
 with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs looking for Pango & co.
     import weasyprint
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
+    from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse, url_join
 
 MAX_DATA_URL_BYTES = 2_000_000
-MAX_FILE_BYTES = 20_000_000
 PLACE = re.compile(r",? at (\d+):(\d+)")  # where in a stylesheet WeasyPrint's warning points
 IGNORED = re.compile(r"Ignored `(.*)`(.*)")
 DATA_URL_SHOWN = 48
@@ -47,8 +49,11 @@ class PrintedPdf:
     warnings: tuple[Diagnostic, ...] = ()  # what the printer ignored in the stylesheets
 
 
-class RefusedResource(Exception):
-    """A resource outside what a brief may read."""
+class _Failure(NamedTuple):
+    """What failed a brief, and the URL of the resource that did when one did."""
+
+    message: str
+    url: str | None = None
 
 
 class ProjectFetcher(weasyprint.URLFetcher):
@@ -61,13 +66,16 @@ class ProjectFetcher(weasyprint.URLFetcher):
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
         self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
         self.files_read: list[Path] = []
-        self.refused: list[str] = []
+        self.failures: list[_Failure] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         try:
             return self._fetch(url, headers)
-        except RefusedResource as exc:
-            self.refused.append(str(exc))  # WeasyPrint swallows some refusals (inside SVG): keep them
+        except RefusedResource as exc:  # WeasyPrint swallows some failures (inside SVG): keep them
+            self.failures.append(_Failure(f"resource refused: {exc}", url))
+            raise
+        except MissingFile as exc:
+            self.failures.append(_Failure(str(exc), url))
             raise
 
     def _fetch(self, url: str, headers: dict[str, str] | None) -> URLFetcherResponse:
@@ -77,7 +85,7 @@ class ProjectFetcher(weasyprint.URLFetcher):
             # A file: URL's path is absolute. Since Python 3.13 and 3.12.6 (gh-85110), urljoin, which WeasyPrint
             # resolves relative URLs with, drops the root when `..` climbs above it ('file:etc/passwd'): read
             # that from /, not the working directory.
-            path = self._checked_file(Path("/", unquote(parts.path)))
+            path = checked_file(Path("/", unquote(parts.path)), self.allowed_roots)
             self.files_read.append(path)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
@@ -89,16 +97,6 @@ class ProjectFetcher(weasyprint.URLFetcher):
         else:
             raise RefusedResource(f"{url}: the {scheme}: scheme is not allowed")
         return super().fetch(url, headers)
-
-    def _checked_file(self, path: Path) -> Path:
-        resolved = path.resolve()
-        if not any(resolved.is_relative_to(root) for root in self.allowed_roots):
-            raise RefusedResource(f"{path}: outside the project and briefgen's own files")
-        if not resolved.is_file():
-            raise RefusedResource(f"{path}: not a regular file")
-        if resolved.stat().st_size > MAX_FILE_BYTES:
-            raise RefusedResource(f"{path}: larger than {MAX_FILE_BYTES:,} bytes")
-        return resolved
 
     def _check_host(self, url: str, host: str) -> None:
         if not self.allowed_hosts:
@@ -119,7 +117,7 @@ class ProjectFetcher(weasyprint.URLFetcher):
 def print_pdf(
     html: str,
     *,
-    stylesheets: Sequence[tuple[str, str, bool]] = (),
+    stylesheets: Sequence[tuple[str, str, Path | None]] = (),
     base_dir: Path,
     allowed_roots: Sequence[Path],
     allowed_hosts: Collection[str] = (),
@@ -128,14 +126,18 @@ def print_pdf(
 ) -> PrintedPdf:
     """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken.
 
-    stylesheets: (origin, CSS, whether its lines are the origin's) applied in order after the HTML's own;
-        each CSS is parsed once per process. What the printer ignores in one is a warning at its origin.
+    stylesheets: (origin, CSS, the folder of the file it is, None for CSS out of a template) applied in order
+        after the HTML's own; each CSS is parsed once per process. What the printer ignores in one, and a
+        resource one of its url()s asks for that fails the brief, is reported at its origin.
     tagged: write the document's structure (headings, lists, tables, alt text) for assistive technology.
     """
-    base_url = base_dir.resolve().as_uri() + "/"
+    base_url = _folder_url(base_dir)
     roots, hosts = tuple(allowed_roots), frozenset(allowed_hosts)
     try:
-        sheets = [_parsed_stylesheet(css, base_url, roots, hosts) for _, css, _ in stylesheets]
+        sheets = [
+            _parsed_stylesheet(css, base_url if folder is None else _folder_url(folder), roots, hosts)
+            for _, css, folder in stylesheets
+        ]
         counter_styles, color_profiles = CounterStyle(), {}
         for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
             counter_styles.update(sheet.counter_styles)
@@ -151,14 +153,32 @@ def print_pdf(
             )
             data = document.write_pdf(pdf_tags=tagged)
     except _Failed as exc:
-        raise BriefgenError(Diagnostic(shown_as, message) for message in exc.messages) from None
+        raise BriefgenError(_placed(failure, shown_as, stylesheets) for failure in exc.failures) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
     warnings = tuple(
-        _ignored(message, origin, a_file)
-        for (origin, _, a_file), sheet in zip(stylesheets, sheets, strict=True)
+        _ignored(message, origin, folder is not None)
+        for (origin, _, folder), sheet in zip(stylesheets, sheets, strict=True)
         for message in sheet.ignored
     )
     return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(files_read)), warnings)
+
+
+def _folder_url(folder: Path) -> str:
+    """The URL relative URLs in a file of the folder resolve against."""
+    return folder.resolve().as_uri() + "/"
+
+
+def _placed(failure: _Failure, shown_as: str, stylesheets: Sequence[tuple[str, str, Path | None]]) -> Diagnostic:
+    """A failure at the first url() of a stylesheet file that asks for its URL, else at the brief."""
+    if failure.url is not None:
+        for origin, css, folder in stylesheets:
+            if folder is None:
+                continue
+            base_url = _folder_url(folder)
+            for found in stylesheet_urls(css):
+                if url_join(base_url, found.value, False, None) == failure.url:
+                    return Diagnostic(origin, failure.message, found.line, found.column)
+    return Diagnostic(shown_as, failure.message)
 
 
 def _ignored(message: str, origin: str, a_file: bool) -> Diagnostic:
@@ -189,9 +209,9 @@ class _ParsedStylesheet:
 
 
 class _Failed(Exception):
-    def __init__(self, messages: Sequence[str]) -> None:
-        super().__init__(*messages)
-        self.messages = messages
+    def __init__(self, failures: Sequence[_Failure]) -> None:
+        super().__init__(*failures)
+        self.failures = failures
 
 
 @functools.lru_cache(maxsize=64)
@@ -229,11 +249,12 @@ def _reading(fetcher: ProjectFetcher) -> Iterator[None]:
         try:
             yield
         except FatalURLFetchingError as exc:
-            raise _Failed([f"resource refused: {exc.__cause__ or exc}"]) from None
-    if fetcher.refused:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
-        raise _Failed([f"resource refused: {message}" for message in dict.fromkeys(fetcher.refused)])
+            if not fetcher.failures:
+                raise _Failed([_Failure(f"resource refused: {exc.__cause__ or exc}")]) from None
+    if fetcher.failures:  # the root cause; what failed because of it (an SVG holding the URL) adds nothing
+        raise _Failed(list(dict.fromkeys(fetcher.failures)))
     if logged:
-        raise _Failed([_explained(message.rstrip(": ")) for message in logged])
+        raise _Failed([_Failure(_explained(message.rstrip(": "))) for message in logged])
 
 
 def _explained(message: str) -> str:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
+from urllib.parse import unquote, urljoin, urlsplit
 
 import jinja2
 from jinja2 import nodes
@@ -34,20 +35,22 @@ from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.labels import Labels, format_date
 from briefgen.models import LIKELIHOOD_RANGES, suggestion
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
-from briefgen.theming import Theme, page_budget
+from briefgen.resources import MissingFile, RefusedResource, checked_file, normalised, stylesheet_urls
+from briefgen.theming import Theme, page_budget, readable_roots
 
 ENTRY_TEMPLATE = "brief.html.j2"
-# The project files a render in progress has read through embed() or project_url().
+# The project files a render in progress has read through embed(), project_url() or a stylesheet's url()s.
 _FILES_READ: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar("files_read", default=None)
 
 
 class Stylesheet(NamedTuple):
     """A stylesheet the templates declared: where it comes from as shown to the user (a file, or a
-    template's style block), its CSS, and whether the CSS's lines are the file's."""
+    template's style block), its CSS, and the folder of its file, which its relative url()s resolve
+    against (None for a style block, whose lines are not a file's)."""
 
     origin: str
     css: str
-    a_file: bool = True
+    folder: Path | None = None
 
 
 # The style sheets of a render for the PDF printer, which parses each text once per process; None
@@ -182,11 +185,12 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     )
     filters = {"prose": _prose, "prose_inline": _prose_inline, "typo": _typographic, "long_date": _long_date}
     env.filters.update((name, _on_defined(function)) for name, function in filters.items())
+    roots = tuple(root.resolve() for root in readable_roots(project_root))
     env.globals.update(
-        stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media),
+        stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media, roots),
         style=jinja2.pass_context(
             lambda context, caller, media=None: _style_element(
-                Stylesheet(_style_block_origin(env, context), caller(), a_file=False), media
+                Stylesheet(_style_block_origin(env, context), caller()), media, roots
             )
         ),
         asset_url=lambda name: _asset_url(search_path, name),
@@ -399,9 +403,14 @@ def _project_file(project_root: Path, name: str) -> Path:
     path = (root / name).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise jinja2.TemplateError(f"'{name}' is not a file inside the project")
+    _note_read(path)
+    return path
+
+
+def _note_read(path: Path) -> None:
+    """Count a file as read by the render in progress, when it keeps count."""
     if (files_read := _FILES_READ.get()) is not None:
         files_read.append(path)
-    return path
 
 
 def _data_uri(path: Path) -> Markup:
@@ -438,7 +447,7 @@ def _stylesheet(env: jinja2.Environment, name: str) -> Stylesheet:
     if "@import" in source.lower() and (place := _import_rule(source)):
         advice = '@import is not supported: include each stylesheet from a template with {{ stylesheet("NAME.css") }}'
         raise BriefgenError([Diagnostic(shown, advice, *place)])
-    return Stylesheet(shown, source)
+    return Stylesheet(shown, source, Path(filename).parent)
 
 
 def _import_rule(css: str) -> tuple[int, int] | None:
@@ -451,8 +460,12 @@ def _import_rule(css: str) -> tuple[int, int] | None:
     return None
 
 
-def _style_element(sheet: Stylesheet, media: str | None) -> Markup:
-    """CSS as a <style> element, or nothing when the PDF printer takes the render's styles apart."""
+def _style_element(sheet: Stylesheet, media: str | None, allowed_roots: tuple[Path, ...]) -> Markup:
+    """CSS as a <style> element, or nothing when the PDF printer takes the render's styles apart.
+
+    In a <style> element, a stylesheet file's relative url()s would resolve against the HTML file, wherever
+    it is written: what they name is embedded instead, as data: URLs.
+    """
     if media is not None and media not in STYLE_MEDIA:
         raise jinja2.TemplateError(f"style media '{media}' is not one of {', '.join(STYLE_MEDIA)}")
     collected = _STYLESHEETS.get()
@@ -461,8 +474,37 @@ def _style_element(sheet: Stylesheet, media: str | None) -> Markup:
             collected.append(sheet._replace(css=str(sheet.css)))
         return Markup("")
     media_attribute = f' media="{media}"' if media is not None else ""
-    text = str(sheet.css).replace("</", "<\\/")  # no CSS text may close the element early
+    text = str(sheet.css) if sheet.folder is None else _embedded_urls(sheet, allowed_roots)
+    text = text.replace("</", "<\\/")  # no CSS text may close the element early
     return Markup(f"<style{media_attribute}>\n{text}\n</style>")
+
+
+def _embedded_urls(sheet: Stylesheet, allowed_roots: tuple[Path, ...]) -> str:
+    """A stylesheet file's CSS with the files its relative url()s name as data: URLs; BriefgenError at the
+    url() of one that is missing, outside what rendering may read, or too large to embed."""
+    assert sheet.folder is not None
+    relative = [found for found in stylesheet_urls(sheet.css) if found.relative]
+    if not relative:
+        return sheet.css
+    text, parts, done = normalised(sheet.css), [], 0
+    base_url = sheet.folder.resolve().as_uri() + "/"
+    for found in relative:
+        url = urlsplit(urljoin(base_url, found.value))
+        try:
+            path = checked_file(Path(unquote(url.path)), allowed_roots)
+        except RefusedResource as exc:
+            message = f"resource refused: {exc}"
+            raise BriefgenError([Diagnostic(sheet.origin, message, found.line, found.column)]) from None
+        except MissingFile as exc:
+            raise BriefgenError([Diagnostic(sheet.origin, str(exc), found.line, found.column)]) from None
+        if path.stat().st_size > MAX_EMBEDDED_BYTES:
+            message = f"{display_path(path)}: over {MAX_EMBEDDED_BYTES:,} bytes, too large to embed in the HTML file"
+            raise BriefgenError([Diagnostic(sheet.origin, message, found.line, found.column)])
+        fragment = f"#{url.fragment}" if url.fragment else ""
+        _note_read(path)
+        parts += [text[done : found.start], f'url("{_data_uri(path)}{fragment}")']
+        done = found.end
+    return "".join([*parts, text[done:]])
 
 
 def _asset_url(search_path: Sequence[Path], name: str) -> Markup:

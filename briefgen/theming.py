@@ -49,6 +49,11 @@ def builtin_templates_dir() -> Path:
     return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
 
 
+def readable_roots(project_root: Path) -> tuple[Path, ...]:
+    """The only folders rendering may read from: the project and briefgen's own files."""
+    return (project_root, PACKAGE_DIR, builtin_templates_dir())
+
+
 def project_templates_dir(project_root: Path) -> Path:
     return project_root / "templates"
 

@@ -147,7 +147,12 @@ def at_re(line: int | None, column: int | None, message: str, path: str = SRC) -
 
 def refused(what: str) -> str:
     """The error of a brief whose PDF asked for a resource the fetcher refuses, naming it."""
-    return at_re(None, None, "resource refused: .*" + re.escape(what) + ".*")
+    return at_re(None, None, refused_message(what))
+
+
+def refused_message(what: str) -> str:
+    """The message refusing a resource, naming it, as a regex."""
+    return "resource refused: .*" + re.escape(what) + ".*"
 
 
 def sample_edit(line: int, old: str, new: str, text: str = SAMPLE_TEXT) -> str:
@@ -343,9 +348,18 @@ def _cases() -> list[Case]:
     add(Case(name, SAMPLE_TEXT, (in_template(name, 1, outside),), files=files))
 
     # --- resources the PDF asks for: the fetcher -------------------------------------------------------
-    def fetch(name: str, named: str, body: str = "", head: str = "", files: dict[str, Content] | None = None):
+    def fetch(
+        name: str,
+        named: str,
+        body: str = "",
+        head: str = "",
+        files: dict[str, Content] | None = None,
+        at_url: tuple[str, int, int] | None = None,
+    ):
+        """A case whose PDF asks for named, refused at the brief or, given at_url, at that stylesheet's url()."""
         files = template_case(name, body, head, files)
-        add(Case(name, SAMPLE_TEXT, (refused(named),), formats="pdf", files=files, group="fetch"))
+        expected = refused(named) if at_url is None else at_re(at_url[1], at_url[2], refused_message(named), at_url[0])
+        add(Case(name, SAMPLE_TEXT, (expected,), formats="pdf", files=files, group="fetch"))
 
     fetch("fetch-img-file-url", "/etc/passwd", '<img src="file:///etc/passwd" alt="x">')
     fetch("fetch-stylesheet-file-url", "/etc/passwd", head='<link rel="stylesheet" href="file:///etc/passwd">')
@@ -358,12 +372,14 @@ def _cases() -> list[Case]:
         "/etc/passwd",
         head='<style>{{ stylesheet("print.css") }}</style>',
         files={"templates/print.css": data("font-face.css")},
+        at_url=("templates/print.css", 4, 8),
     )
     fetch(
         "fetch-css-web-background",
         "http://169.254.169.254/x",
         head='<style>{{ stylesheet("brief.css") }}</style>',
         files={"templates/brief.css": data("web-background.css")},
+        at_url=("templates/brief.css", 2, 20),
     )
     link = {"secret-link.png": Link(SECRET)}
     fetch("fetch-img-symlinked-outside", "secret-link.png", '<img src="secret-link.png" alt="x">', files=link)
@@ -780,13 +796,11 @@ def test_a_project_print_css_override_under_the_built_in_layout_cannot_fetch(tmp
     proc = run_build(root, *ONE_JOB, "--format", "pdf")
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 1, proc.stderr
-    failed = {
-        brief_id
-        for line in error_lines(proc.stderr)
-        for brief_id in (SAMPLE_ID, "second")
-        if re.fullmatch(for_source(refused("/etc/passwd"), brief_id), line)
-    }
-    assert failed == {SAMPLE_ID, "second"} and len(failed) == len(error_lines(proc.stderr)), proc.stderr
+    # the error is print.css's, so it is shown once, at its url(), and both briefs fail of it
+    [error] = error_lines(proc.stderr)
+    assert re.fullmatch(at_re(4, 8, refused_message("/etc/passwd"), "templates/print.css"), error), proc.stderr
+    failed = {brief_id for brief_id in (SAMPLE_ID, "second") if f"failed  sources/{brief_id}.yaml" in proc.stderr}
+    assert failed == {SAMPLE_ID, "second"}, proc.stderr
     assert {path.name for path in (root / "build").iterdir()} - BUILD_EXTRAS == {"manifest.json"}
     assert manifest_entries(root / "build") == {}
     assert secrets_in(root / "build", [secret, ETC_PASSWD_LINE]) == []

@@ -375,3 +375,83 @@ def test_a_counter_style_declared_in_a_template_numbers_its_list(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     text = pdf_text(root / "out.pdf")
     assert "¶ first point" in text and "¶ second point" in text, text
+
+
+# --- url()s in stylesheet files ---------------------------------------------------------------------
+
+HOUSE_FACE = "HouseFaceTest-Regular"
+HOUSE_CSS = '@font-face { font-family: "House"; src: url(fonts/house.ttf); }\nh1 { font-family: "House", serif; }\n'
+HOUSE_TEMPLATE = '{% extends "layout.html.j2" %}{% block extra_head %}{{ stylesheet("house.css") }}{% endblock %}\n'
+
+
+def house_font() -> bytes:
+    """A bundled font renamed, so that the PDF shows whether it was the one embedded."""
+    font = TTFont(builtin_templates_dir() / "common" / "fonts" / "NotoSans-Regular.ttf")
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 6):
+            record.string = {1: "House", 4: "House", 6: HOUSE_FACE}[record.nameID]
+    data = io.BytesIO()
+    font.save(data)
+    return data.getvalue()
+
+
+def house_project(root: Path, folder: str, css: str = HOUSE_CSS, font: str | None = "fonts/house.ttf") -> Path:
+    """The sample with brief.html.j2 and house.css in folder (of templates/), and the font where given."""
+    make_project(root)
+    (root / "templates" / folder).mkdir(parents=True, exist_ok=True)
+    (root / "templates" / folder / "brief.html.j2").write_text(HOUSE_TEMPLATE, encoding="utf-8")
+    (root / "templates" / folder / "house.css").write_text(css, encoding="utf-8")
+    if font is not None:
+        (root / "templates" / folder / font).parent.mkdir(parents=True, exist_ok=True)
+        (root / "templates" / folder / font).write_bytes(house_font())
+    if folder.startswith("themes/"):
+        (root / "templates" / folder / "theme.yaml").write_text("description: house\nextends: brief\n")
+    return root
+
+
+def render_house(root: Path, output: str, *options: str):
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", output, *options, cwd=root)
+    assert_no_traceback(proc)
+    return proc
+
+
+@pytest.mark.parametrize(("folder", "options"), [(".", ()), ("themes/house", ("--theme", "house"))])
+def test_a_font_beside_a_stylesheet_is_found_relative_to_it(tmp_path: Path, folder: str, options: tuple) -> None:
+    pixel = f"data:image/png;base64,{base64.b64encode(PIXEL).decode('ascii')}"
+    untouched = (
+        f"h2 {{ background: url({pixel}); }}\n.a {{ filter: url(#shade); }}\n.b {{ cursor: url(/x.cur), auto; }}\n"
+    )
+    root = house_project(tmp_path / "p", folder, HOUSE_CSS + untouched)
+    proc = render_house(root, "out.pdf", *options)
+    assert proc.returncode == 0, proc.stderr
+    assert HOUSE_FACE in embedded_fonts(PdfReader(root / "out.pdf")).values()
+    proc = render_house(root, "out.html", *options)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "out.html").read_text(encoding="utf-8")
+    font = base64.b64encode((root / "templates" / folder / "fonts" / "house.ttf").read_bytes()).decode("ascii")
+    assert f'@font-face {{ font-family: "House"; src: url("data:font/ttf;base64,{font}"); }}' in html
+    assert "fonts/house.ttf" not in html
+    assert untouched in html
+
+
+@pytest.mark.parametrize("output", ["out.pdf", "out.html"])
+def test_a_missing_file_is_reported_at_the_stylesheet_url(tmp_path: Path, output: str) -> None:
+    root = house_project(tmp_path / "p", ".", font="house.ttf")
+    proc = render_house(root, output)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["templates/house.css:1:41: error: templates/fonts/house.ttf: no such file"]
+    assert not (root / output).exists()
+
+
+@pytest.mark.parametrize("output", ["out.pdf", "out.html"])
+def test_a_stylesheet_url_out_of_the_project_is_refused_at_its_line(tmp_path: Path, output: str) -> None:
+    (tmp_path / "secret.ttf").write_bytes(house_font())
+    css = "h1 { color: red; }\n" + HOUSE_CSS.replace("fonts/house.ttf", "'../../secret.ttf'")
+    root = house_project(tmp_path / "p", ".", css=css, font=None)
+    proc = render_house(root, output)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"templates/house.css:2:41: error: resource refused: {tmp_path / 'secret.ttf'}: "
+        "outside the project and briefgen's own files"
+    ]
+    assert not (root / output).exists()
