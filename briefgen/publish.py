@@ -95,7 +95,7 @@ def build(
         for source, edition in itertools.product(sources, editions):
             earlier = state.earlier(source, edition)
             if not force and earlier is not None and state.up_to_date(earlier, source, edition):
-                entry = state.with_other_formats(earlier, earlier, source)
+                entry = state.with_other_formats(_current(earlier), earlier, source)
                 entries.append(entry)
                 on_result(BriefResult(source, Status.SKIPPED, entry))
             else:
@@ -104,14 +104,16 @@ def build(
             with Executor(jobs, scheduler) as executor:
                 for result in render_all(tasks, executor):
                     source, edition = result.task.source, result.task.edition
-                    if result.rendered is None:
-                        on_result(BriefResult(source, Status.FAILED, errors=result.errors))
-                        continue
+                    earlier = state.earlier(source, edition)
                     try:
+                        if result.rendered is None:
+                            raise BriefgenError(result.errors)
                         output_keys = state.keys(source, edition, result.rendered.themes)
                         entry = publish(result.rendered, state.folder(edition), out_dir, project, output_keys)
-                        entry = state.with_other_formats(entry, state.earlier(source, edition), source)
+                        entry = state.with_other_formats(entry, earlier, source)
                     except BriefgenError as exc:
+                        if earlier is not None:  # its outputs stay, marked as those of an earlier build
+                            entries.append({**earlier, "outdated": True, "errors": list(map(str, exc.diagnostics))})
                         on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
                         continue
                     entries.append(entry)
@@ -195,6 +197,11 @@ class _BuildFolder:
         kept["outputs"] = dict(sorted(kept["outputs"].items()))
         kept["inputs"] = dict(sorted(kept["inputs"].items()))
         return kept
+
+
+def _current(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry found up to date: no longer marked as left from an earlier build by a failed one."""
+    return {key: value for key, value in entry.items() if key not in ("outdated", "errors")}
 
 
 def _entry_key(entry: dict[str, Any]) -> str:

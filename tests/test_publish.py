@@ -289,3 +289,28 @@ def test_an_output_that_cannot_be_written_keeps_every_output_of_the_last_good_bu
     assert f"build/{SAMPLE_ID}.pdf: error: cannot write output: File too large" in proc.stderr
     assert (html.read_bytes(), pdf.read_bytes()) == before
     assert leftovers(root / "build") == []
+
+
+def test_a_brief_whose_build_fails_is_marked_outdated_until_it_builds_again(tmp_path: Path) -> None:
+    """Its earlier outputs stay, marked in the manifest (with the errors) and in the catalogue; once the source
+    is as it was, the outputs are up to date again, skipped, and the mark goes."""
+    root = make_project(tmp_path / "p")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    good = entries(root)[SAMPLE_ID]
+    source = root / "sources" / f"{SAMPLE_ID}.yaml"
+    source.write_text(BROKEN, encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 1
+    marked = entries(root)[SAMPLE_ID]
+    assert marked["outputs"] == good["outputs"]
+    assert marked["outdated"] is True
+    assert marked["errors"] == [line for line in proc.stderr.splitlines() if ": error: " in line]
+    assert marked["errors"][0].startswith(f"sources/{SAMPLE_ID}.yaml:{SERIES}:11: error: ")
+    assert "Out of date: its last build failed" in (root / "build" / "index.html").read_text(encoding="utf-8")
+
+    source.write_text(SAMPLE_TEXT, encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("0 built, 1 skipped, 0 failed")
+    assert entries(root)[SAMPLE_ID] == good
+    assert "Out of date" not in (root / "build" / "index.html").read_text(encoding="utf-8")
