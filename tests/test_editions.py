@@ -125,6 +125,18 @@ def test_the_catalogue_names_each_briefs_edition(editions) -> None:
     assert "edition" not in html_text((root / "full" / "index.html").read_text(encoding="utf-8")).text
 
 
+def test_one_edition_built_into_two_places_is_told_apart_in_the_catalogue(tmp_path: Path) -> None:
+    """--edition public alone writes into the build folder itself; --edition public,restricted into public/
+    and restricted/. The catalogue then lists the public edition twice, and says where each one lies."""
+    root = make_project(tmp_path / "p", {"judgment.yaml": SOURCES["judgment"]})
+    for editions in ("public", "public,restricted"):
+        proc = run_briefgen("build", "--jobs", "1", "--format", "html", "--edition", editions, cwd=root)
+        assert proc.returncode == 0, proc.stderr
+    index = (root / "build" / "index.html").read_text(encoding="utf-8")
+    metas = sorted(html_text(meta).text.split(" · ", 2)[2] for meta in re.findall(r'<p class="meta">.*?</p>', index))
+    assert metas == ["Public edition", "Public edition · public/", "Restricted edition"]
+
+
 def test_editions_are_skipped_when_nothing_changed(editions) -> None:
     root, _ = editions
     proc = run_briefgen(
