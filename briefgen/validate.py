@@ -331,7 +331,8 @@ def error_message(error: Any) -> str:
         choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
         return f"'{error['input']}' is not one of: {', '.join(choices)}{suggestion(str(error['input']), choices)}"
     if kind == "too_short" and error["ctx"].get("actual_length") == 0:
-        return f"needs at least {error['ctx']['min_length']} item"
+        least = error["ctx"]["min_length"]
+        return f"needs at least {least} item{'' if least == 1 else 's'}"
     message = str(error["msg"])
     return message[0].lower() + message[1:]
 

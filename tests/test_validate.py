@@ -555,8 +555,9 @@ def with_value_for_list(text: str, key: str, value: str) -> tuple[str, int]:
         ("  scenarios:", "six", "input should be a valid list"),
         ("sources:", "six", "input should be a valid list"),
         ("sources:", "[]", "needs at least 1 item"),
+        ("  members:", "[]", "needs at least 2 items"),
     ],
-    ids=["members", "scenarios", "sources", "no-sources"],
+    ids=["members", "scenarios", "sources", "no-sources", "no-members"],
 )
 def test_references_are_not_checked_against_a_list_of_ids_that_is_no_list(
     check, key: str, value: str, message: str
