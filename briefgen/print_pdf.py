@@ -153,7 +153,7 @@ def print_pdf(
             )
             data = document.write_pdf(pdf_tags=tagged)
     except _Failed as exc:
-        raise BriefgenError(_placed(failure, shown_as, stylesheets) for failure in exc.failures) from None
+        raise BriefgenError(_placed(failure, shown_as, stylesheets, base_url) for failure in exc.failures) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
     warnings = tuple(
         _ignored(message, origin, folder is not None)
@@ -168,16 +168,20 @@ def _folder_url(folder: Path) -> str:
     return folder.resolve().as_uri() + "/"
 
 
-def _placed(failure: _Failure, shown_as: str, stylesheets: Sequence[tuple[str, str, Path | None]]) -> Diagnostic:
-    """A failure at the first url() of a stylesheet file that asks for its URL, else at the brief."""
+def _placed(
+    failure: _Failure, shown_as: str, stylesheets: Sequence[tuple[str, str, Path | None]], document_url: str
+) -> Diagnostic:
+    """A failure at the first url() of a stylesheet that asks for its URL: at its line in a stylesheet file,
+    at the template of a style block (whose URLs resolve as the document's do); else at the brief."""
     if failure.url is not None:
         for origin, css, folder in stylesheets:
-            if folder is None:
-                continue
-            base_url = _folder_url(folder)
+            base_url = document_url if folder is None else _folder_url(folder)
             for found in stylesheet_urls(css):
-                if url_join(base_url, found.value, False, None) == failure.url:
-                    return Diagnostic(origin, failure.message, found.line, found.column)
+                if url_join(base_url, found.value, False, None) != failure.url:
+                    continue
+                if folder is None:
+                    return Diagnostic(origin, f"{failure.message} (at {found.line}:{found.column} of the block)")
+                return Diagnostic(origin, failure.message, found.line, found.column)
     return Diagnostic(shown_as, failure.message)
 
 

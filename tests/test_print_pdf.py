@@ -455,3 +455,22 @@ def test_a_stylesheet_url_out_of_the_project_is_refused_at_its_line(tmp_path: Pa
         "outside the project and briefgen's own files"
     ]
     assert not (root / output).exists()
+
+
+def test_a_missing_file_in_a_templates_style_block_is_reported_at_the_template(tmp_path: Path) -> None:
+    template = (
+        '{% extends "layout.html.j2" %}\n{% block extra_head %}{% call style() %}\n'
+        "@font-face { font-family: X; src: url(fonts/none.ttf); }\n{% endcall %}{% endblock %}\n"
+    )
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(template, encoding="utf-8")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert re.fullmatch(
+        r"templates/brief\.html\.j2 \(a style block\): error: fonts/none\.ttf: no such file"
+        r" \(at \d+:\d+ of the block\)",
+        line,
+    ), line
