@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from briefgen.validate import ValidatedAssessment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}")
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}")
 SUBSETTER_WARNING = (
     "warning: HarfBuzz's subsetter (libharfbuzz-subset0) is missing; PDFs will be written about four times "
     "slower. Install it (Debian: apt-get install libharfbuzz-subset0) or run .ci/system-deps."
@@ -158,7 +158,8 @@ def render_command(args: argparse.Namespace, project: "Project") -> int:
 
     output_format = format_for(args.output)
     project.check_edition(args.edition)
-    rendered = render_brief(_existing(args.path), project, [output_format], args.edition)
+    [source] = _sources([args.path], project)
+    rendered = render_brief(source, project, [output_format], args.edition)
     _report(rendered.warnings)
     write_atomically(args.output, rendered.outputs[output_format])
     print(f"rendered {display_path(args.output)}")
@@ -179,20 +180,7 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs
     from briefgen.distribute import distribute, load_recipients
 
-    meant = {path: project.sources_dir / f"{path}.yaml" for path in args.paths if not path.exists()}
-    if ids := [
-        Diagnostic(display_path(path), f"no such source file; did you mean {display_path(source)}?")
-        for path, source in meant.items()
-        if source.is_file()
-    ]:  # a brief id, given for its source
-        raise BriefgenError(ids)
     sources = _sources(args.paths, project)
-    out, root = args.out.resolve(), project.root.resolve()
-    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
-    if out == root or inside:  # the output folder's cleaning deletes PDFs that no manifest lists
-        where = inside[0] if inside else "the project folder"
-        message = f"--out: {display_path(args.out)} is {where}; give distribute a folder of its own, such as dist"
-        raise UsageError([Diagnostic("briefgen", message)])
     recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
     jobs = args.jobs or default_jobs()
     manifest = distribute(
@@ -477,7 +465,7 @@ def _formats(text: str) -> list[Format]:
 
 def _sources(paths: Sequence[Path], project: "Project") -> list[Path]:
     if paths:
-        return [_existing(path) for path in paths]
+        return [_existing(path, meant=project.sources_dir / f"{path}.yaml") for path in paths]
     found = project.sources()
     for unread in sorted(project.sources_dir.glob("*.yml")):
         message = f"not read: sources end in .yaml; rename it {unread.stem}.yaml"
@@ -490,9 +478,12 @@ def _sources(paths: Sequence[Path], project: "Project") -> list[Path]:
     return found
 
 
-def _existing(path: Path, kind: str = "source") -> Path:
+def _existing(path: Path, kind: str = "source", meant: Path | None = None) -> Path:
+    """path, when it is a file; else an error, suggesting the file meant (a brief's source for its id)."""
     if not path.is_file():
         message = "not a regular file" if path.exists() else f"no such {kind} file"
+        if not path.exists() and meant is not None and meant.is_file():
+            message += f"; did you mean {display_path(meant)}?"
         raise BriefgenError([Diagnostic(display_path(path), message)])
     return path
 

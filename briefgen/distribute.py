@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from anyascii import anyascii
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidationInfo
 
-from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest, suggestion
@@ -339,6 +339,17 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12].upper()
 
 
+def _check_output_folder(out_dir: Path, project: Project) -> None:
+    """Refuse, as bad usage, the project folder or a folder in its sources or templates as the output folder:
+    a distribution deletes there the PDFs that no manifest of its lists."""
+    out, root = out_dir.resolve(), project.root.resolve()
+    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    if out == root or inside:
+        where = inside[0] if inside else "the project folder"
+        message = f"--out: {display_path(out_dir)} is {where}; give distribute a folder of its own, such as dist"
+        raise UsageError([Diagnostic("briefgen", message)])
+
+
 def distribute(
     sources: Sequence[Path],
     recipients: Sequence[Recipient],
@@ -355,6 +366,7 @@ def distribute(
     there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
     (left by a run that was killed); on_removed gets their paths in out_dir, when there are any. A run that
     is interrupted or fails writes the manifest of the copies it finished and deletes the others.
+    UsageError when out_dir is the project folder or lies in its sources or templates.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
@@ -362,6 +374,7 @@ def distribute(
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
+    _check_output_folder(out_dir, project)
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]

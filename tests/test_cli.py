@@ -306,3 +306,14 @@ def test_the_readme_python_example_runs_as_written(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert re.fullmatch(rf"sources/{SAMPLE_ID}\.yaml:\d+:\d+: error: YAML syntax error: .*\n", proc.stdout)
+
+
+@pytest.mark.parametrize("command", [["build"], ["render", "-o", "out.pdf"]])
+def test_a_brief_id_given_for_its_source_suggests_the_source(tmp_path: Path, command: list[str]) -> None:
+    root = make_project(tmp_path / "p")
+    proc = run_briefgen(command[0], SAMPLE_ID, *command[1:], cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"{SAMPLE_ID}: error: no such source file; did you mean sources/{SAMPLE_ID}.yaml?"
+    ]
