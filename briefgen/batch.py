@@ -1,9 +1,9 @@
 """Rendering many briefs: in this process, or in long-lived warm worker processes.
 
 Workers are spawned (never forked), import WeasyPrint and set up their font
-configuration once, then render brief after brief; the pool is replaced by a
-fresh one after a bounded number of renders per worker so that memory stays flat. The same tasks can run on
-a Dask cluster instead. A brief that fails comes back as its diagnostics and
+configuration once, then render brief after brief; after a bounded number of
+renders per worker a fresh pool takes over, so that memory stays flat. The same
+tasks can run on a Dask cluster instead. A brief that fails comes back as its diagnostics and
 never stops the others. Other work that prints PDFs (distribute's stamp sheets)
 runs in the same workers, through the same Executor.
 """

@@ -52,11 +52,12 @@ class BuildReporter:
         self.progress.advance(self.task)
         if result.status is Status.FAILED:
             source = display_path(result.source)
-            earlier = [self.shown[str(d)] for d in result.errors if str(d) in self.shown]
+            texts = list(dict.fromkeys(map(str, result.errors)))
+            earlier = [self.shown[text] for text in texts if text in self.shown]
             self.diagnostics(result.errors, source)
             if not earlier:
                 note = ""
-            elif len(earlier) == len(set(map(str, result.errors))):
+            elif len(earlier) == len(texts):
                 note = f" (the same error as {earlier[0]}, above)"
             else:
                 note = f" (and the error shown above for {earlier[0]})"

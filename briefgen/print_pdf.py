@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity
 from briefgen.native_libraries import libraries_from_ldconfig_cache
-from briefgen.resources import MissingFile, RefusedResource, checked_file, stylesheet_urls
+from briefgen.resources import MissingFile, RefusedResource, checked_file, folder_url, stylesheet_urls
 
 with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs looking for Pango & co.
     import weasyprint
@@ -131,11 +131,11 @@ def print_pdf(
         resource one of its url()s asks for that fails the brief, is reported at its origin.
     tagged: write the document's structure (headings, lists, tables, alt text) for assistive technology.
     """
-    base_url = _folder_url(base_dir)
+    base_url = folder_url(base_dir)
     roots, hosts = tuple(allowed_roots), frozenset(allowed_hosts)
     try:
         sheets = [
-            _parsed_stylesheet(css, base_url if folder is None else _folder_url(folder), roots, hosts)
+            _parsed_stylesheet(css, base_url if folder is None else folder_url(folder), roots, hosts)
             for _, css, folder in stylesheets
         ]
         counter_styles, color_profiles = CounterStyle(), {}
@@ -163,11 +163,6 @@ def print_pdf(
     return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(files_read)), warnings)
 
 
-def _folder_url(folder: Path) -> str:
-    """The URL relative URLs in a file of the folder resolve against."""
-    return folder.resolve().as_uri() + "/"
-
-
 def _placed(
     failure: _Failure, shown_as: str, stylesheets: Sequence[tuple[str, str, Path | None]], document_url: str
 ) -> Diagnostic:
@@ -175,7 +170,7 @@ def _placed(
     at the template of a style block (whose URLs resolve as the document's do); else at the brief."""
     if failure.url is not None:
         for origin, css, folder in stylesheets:
-            base_url = document_url if folder is None else _folder_url(folder)
+            base_url = document_url if folder is None else folder_url(folder)
             for found in stylesheet_urls(css):
                 if url_join(base_url, found.value, False, None) != failure.url:
                     continue

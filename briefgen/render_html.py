@@ -35,7 +35,7 @@ from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.labels import Labels, format_date
 from briefgen.models import LIKELIHOOD_RANGES, suggestion
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
-from briefgen.resources import MissingFile, RefusedResource, checked_file, normalised, stylesheet_urls
+from briefgen.resources import MissingFile, RefusedResource, checked_file, folder_url, normalised, stylesheet_urls
 from briefgen.theming import Theme, page_budget, readable_roots
 
 ENTRY_TEMPLATE = "brief.html.j2"
@@ -487,7 +487,7 @@ def _embedded_urls(sheet: Stylesheet, allowed_roots: tuple[Path, ...]) -> str:
     if not relative:
         return sheet.css
     text, parts, done = normalised(sheet.css), [], 0
-    base_url = sheet.folder.resolve().as_uri() + "/"
+    base_url = folder_url(sheet.folder)
     for found in relative:
         url = urlsplit(urljoin(base_url, found.value))
         try:

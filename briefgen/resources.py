@@ -58,6 +58,11 @@ class CssUrl:
         return bool(self.value) and not self.value.startswith(("#", "/")) and not urlsplit(self.value).scheme
 
 
+def folder_url(folder: Path) -> str:
+    """The URL that relative URLs in a file of the folder resolve against."""
+    return folder.resolve().as_uri() + "/"
+
+
 def normalised(css: str) -> str:
     """CSS with its line breaks as the CSS parser counts lines: \\n only."""
     return css.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")

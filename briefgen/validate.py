@@ -149,11 +149,11 @@ def _in_document(loc: DataPath, document: SourceDocument, kind: str) -> DataPath
     ('verdict', 'table', 'success')), which are no keys of the document."""
     path: DataPath = ()
     for index, part in enumerate(loc):
-        last = index == len(loc) - 1
-        if (*path, part) not in document.spans and (
-            (*path, *loc[index + 1 : index + 2]) in document.spans if not last else kind != "missing"
-        ):
-            continue
+        if (*path, part) not in document.spans:
+            after = loc[index + 1 : index + 2]
+            # a member's name: what follows it is in the document; or, last, it names no missing key
+            if (*path, *after) in document.spans if after else kind != "missing":
+                continue
         path = (*path, part)
     return path
 
