@@ -5,16 +5,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test system clean
+.PHONY: build test system system-test clean
 
 build: system $(VENV)/.installed
 	$(BIN)/briefgen build
 
-test: system $(VENV)/.installed-test
+test: system-test $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 system:
 	@sh .ci/system-deps
+
+system-test:
+	@sh .ci/system-deps test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 
 from briefgen.analyse import Analysis, analyse
+from briefgen.catalogue import catalogue
 from briefgen.config import ProjectConfig, is_host_name, load_config
 from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import Format
@@ -232,7 +233,8 @@ def _prepared(
 def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
     """The catalogue page of a build folder, in the project's theme and language."""
     env, presentation = _presentation(project)
-    return render_catalogue([brief for brief in briefs if "summary" in brief], env, presentation)
+    listed = [brief for brief in briefs if "summary" in brief]
+    return render_catalogue(catalogue(listed, presentation.language), listed, env, presentation)
 
 
 def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from briefgen import __version__
 from briefgen.analyse import Analysis
+from briefgen.catalogue import Catalogue
 from briefgen.config import ProjectConfig
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.labels import Labels, format_date
@@ -224,9 +225,12 @@ def render_html(
         _FILES_READ.reset(token)
 
 
-def render_catalogue(briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation) -> str:
-    """Render the catalogue page of a build folder from its manifest entries."""
-    return _render(env, CATALOGUE_TEMPLATE, {"briefs": briefs, "medium": str(Medium.SCREEN)}, presentation)
+def render_catalogue(
+    catalogue: Catalogue, briefs: Sequence[Mapping[str, Any]], env: jinja2.Environment, presentation: Presentation
+) -> str:
+    """Render the catalogue page of a build folder: its catalogue, and the manifest entries it was made from."""
+    context = {"catalogue": catalogue, "briefs": briefs, "medium": str(Medium.SCREEN)}
+    return _render(env, CATALOGUE_TEMPLATE, context, presentation)
 
 
 def render_stamp_sheet(
