@@ -147,7 +147,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
             return EXIT_FAILED
         except BriefgenError as exc:  # the output folder refused, say: nothing was built
             reporter.diagnostics(exc.diagnostics)
-            return EXIT_FAILED
+            return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
     reporter.summary(manifest)
     return EXIT_FAILED if reporter.counts[Status.FAILED] else EXIT_OK
 

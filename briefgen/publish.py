@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from briefgen.errors import BriefgenError, Diagnostic, display_path
+from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.incremental import (
     cache_key,
     file_hash,
@@ -88,6 +88,7 @@ def build(
     sources = distinct_sources(sources)
     for edition in editions:
         project.check_edition(edition)
+    _check_output_folder(out_dir, project)
     with exclusive(out_dir):
         # What the keys cover is read before anything renders: a file edited during the build is seen by the next.
         state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
@@ -202,6 +203,33 @@ class _BuildFolder:
 def _current(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry found up to date: no longer marked as left from an earlier build by a failed one."""
     return {key: value for key, value in entry.items() if key not in ("outdated", "errors")}
+
+
+def _check_output_folder(out_dir: Path, project: Project) -> None:
+    """Refuse, as bad usage, the project folder, a folder in its sources or templates, or a distribution's
+    folder as the output folder: a build there would mix its files with the project's, or replace the
+    distribution's manifest, the only record of whom each stamped copy went to."""
+    out, root = out_dir.resolve(), project.root.resolve()
+    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    if out == root or inside:
+        where = inside[0] if inside else "the project folder"
+        message = f"--out: {display_path(out_dir)} is {where}; give the build a folder of its own, such as build"
+        raise UsageError([Diagnostic("briefgen", message)])
+    if _lists_copies(out_dir / MANIFEST_NAME):
+        message = (
+            f"--out: {display_path(out_dir)} holds a distribution (its {MANIFEST_NAME} lists stamped copies, and a"
+            " build would replace it); give the build a folder of its own, such as build"
+        )
+        raise UsageError([Diagnostic("briefgen", message)])
+
+
+def _lists_copies(manifest: Path) -> bool:
+    """Whether a file is a distribution's manifest."""
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and "copies" in document
 
 
 def _entry_key(entry: dict[str, Any]) -> str:

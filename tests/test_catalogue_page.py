@@ -10,8 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
-from tests.helpers import REPO, SAMPLE_TEXT, html_text, make_project, run_briefgen
+from helpers import REPO, SAMPLE_TEXT, html_text, make_project, run_briefgen
 
 RUSSIAN_TEXT = (REPO / "sources" / "csto-astana-2018.ru.yaml").read_text(encoding="utf-8")
 

@@ -114,9 +114,8 @@ def test_several_editions_each_get_a_folder(editions) -> None:
 
 def _build_lines(index: str) -> list[tuple[str, ...]]:
     """Each line of a catalogue's lists of builds: its words, then the addresses it links to."""
-    return [
-        (html_text(line).text, *re.findall(r'href="([^"]+)"', line)) for line in re.findall(r"<li>.*?</li>", index, re.DOTALL)
-    ]
+    lines = re.findall(r"<li>.*?</li>", index, re.DOTALL)
+    return [(html_text(line).text, *re.findall(r'href="([^"]+)"', line)) for line in lines]
 
 
 def test_the_catalogue_lists_a_briefs_editions_under_one_entry(editions) -> None:

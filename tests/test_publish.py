@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import (
     REPO,
     SAMPLE_ID,
@@ -205,6 +206,37 @@ def test_an_output_folder_that_is_a_file_is_an_error(project: Path) -> None:
     assert_no_traceback(proc)
     assert proc.returncode == 1
     assert proc.stderr.startswith("build: error: cannot use output folder: it is a file")
+
+
+@pytest.mark.parametrize(
+    ("out", "where"),
+    [(".", "the project folder"), ("sources", "the project's sources"), ("templates/x", "the project's templates")],
+)
+def test_the_project_folder_is_no_build_folder(project: Path, out: str, where: str) -> None:
+    before = sorted(path.relative_to(project) for path in project.rglob("*"))
+    proc = run_briefgen("build", "--format", "html", "--out", out, cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"briefgen: error: --out: {out} is {where}; give the build a folder of its own, such as build"
+    ]
+    assert sorted(path.relative_to(project) for path in project.rglob("*")) == before
+
+
+def test_a_build_leaves_a_distributions_manifest_alone(project: Path) -> None:
+    """A distribution's manifest is the only record of whom each copy went to: a build never replaces it."""
+    (project / "r.csv").write_text(
+        "name,organisation,email\nAnna Petrova,Ministry,anna@example.org\n", encoding="utf-8"
+    )
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--out", "dist", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    distribution = (project / "dist" / "manifest.json").read_bytes()
+    proc = run_briefgen("build", "--format", "html", "--out", "dist", cwd=project)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert "dist holds a distribution (its manifest.json lists stamped copies" in proc.stderr
+    assert (project / "dist" / "manifest.json").read_bytes() == distribution
+    assert not (project / "dist" / f"{SAMPLE_ID}.html").exists()
 
 
 def test_two_sources_with_one_brief_id_are_refused_before_anything_is_written(tmp_path: Path) -> None:
