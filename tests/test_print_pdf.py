@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fontTools.ttLib import TTFont
 from helpers import (
     REPO,
     SAMPLE_ID,
+    SAMPLE_TEXT,
     Built,
     assert_likelihoods_beside_judgments,
     assert_no_traceback,
@@ -474,3 +476,23 @@ def test_a_missing_file_in_a_templates_style_block_is_reported_at_the_template(t
         r" \(at \d+:\d+ of the block\)",
         line,
     ), line
+
+
+def test_a_url_broken_at_a_line_end_gets_no_hyphen(tmp_path: Path) -> None:
+    """Sources whose titles grow a word at a time put their URLs at every place on a line, some at its end:
+    a URL may break anywhere there, but never with a hyphen added ("ht‐tps://…" would be copied as written)."""
+    words = ["Negotiation", "leverage", "border", "partnership", "exercise", "observer", "framework", "deterrence"]
+    entries = [
+        f'  - id: source-{n}\n    title: "{" ".join((words * 4)[: 3 + n])}"\n'
+        f"    url: https://example.org/international/cooperation/documents/{n}\n    reliability: B2\n"
+        for n in range(16)
+    ]
+    text = SAMPLE_TEXT.replace("\nsources:\n", "\nsources:\n" + "".join(entries), 1)
+    root = make_project(tmp_path / "project", {"brief.yaml": text})
+    proc = run_briefgen("render", "sources/brief.yaml", "-o", "brief.pdf", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    lines = subprocess.run(["pdftotext", "brief.pdf", "-"], cwd=root, capture_output=True, text=True, check=True).stdout
+    urls = [f"https://example.org/international/cooperation/documents/{n}" for n in range(16)]
+    assert any(url not in lines for url in urls), "no URL broke at a line end: the test proves nothing"
+    joined = lines.replace("\n", "")
+    assert [url for url in urls if url not in joined] == []
