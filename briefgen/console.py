@@ -66,16 +66,21 @@ class BuildReporter:
         entry = result.entry or {}
         warnings = entry.get("warnings", [])
         self.warnings += len(warnings)
-        pages = entry.get("outputs", {}).get("pdf", {}).get("pages", 0)
+        outputs = entry.get("outputs", {})
+        built = result.status is Status.BUILT
+        shown = {name: output for name, output in outputs.items() if not built or name in result.rendered}
+        pages = shown.get("pdf", {}).get("pages", 0)
         self.pages += pages
         if self.quiet:
             return
         for warning in warnings:
             self.err.print(warning, markup=False)
-        outputs = ", ".join(output["path"] for output in entry.get("outputs", {}).values())
+        paths = ", ".join(output["path"] for output in shown.values())
         suffix = f" ({pages} page{'' if pages == 1 else 's'})" if pages else ""
-        label = "built  " if result.status is Status.BUILT else "skipped"
-        self.out.print(f"{label} {entry.get('id')}: {outputs}{suffix}", markup=False)
+        kept = [output["path"] for name, output in outputs.items() if name not in shown]
+        suffix += f"; kept {', '.join(kept)}, still up to date" if kept else ""
+        label = "built  " if built else "skipped"
+        self.out.print(f"{label} {entry.get('id')}: {paths}{suffix}", markup=False)
 
     def removed(self, brief_ids: list[str]) -> None:
         """Say whose outputs a build deleted because their sources are gone."""

@@ -58,6 +58,7 @@ class BriefResult:
     status: Status
     entry: dict[str, Any] | None = None
     errors: tuple[Diagnostic, ...] = ()
+    rendered: tuple[Format, ...] = ()  # the formats rendered now; the entry may list others, kept up to date
 
 
 def build(
@@ -118,7 +119,7 @@ def build(
                         on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
                         continue
                     entries.append(entry)
-                    on_result(BriefResult(source, Status.BUILT, entry))
+                    on_result(BriefResult(source, Status.BUILT, entry, rendered=formats))
         except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
             with contextlib.suppress(CatalogueFailed):
                 write_manifest(out_dir, entries, project, on_removed)

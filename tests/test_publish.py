@@ -346,3 +346,15 @@ def test_a_brief_whose_build_fails_is_marked_outdated_until_it_builds_again(tmp_
     assert proc.stdout.splitlines()[-1].startswith("0 built, 1 skipped, 0 failed")
     assert entries(root)[SAMPLE_ID] == good
     assert "Out of date" not in (root / "build" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_build_in_one_format_names_only_what_it_rendered(project: Path) -> None:
+    """--force --format html renders the HTML alone; the PDF of the last build, still up to date, is kept and
+    listed, and the line says so rather than calling it built."""
+    assert run_briefgen("build", cwd=project).returncode == 0
+    proc = run_briefgen("build", "--force", "--format", "html", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    line = f"built   {SAMPLE_ID}: {SAMPLE_ID}.html; kept {SAMPLE_ID}.pdf, still up to date"
+    assert line in proc.stdout.splitlines()
+    assert "pages" not in proc.stdout.split("build summary")[0]
+    assert set(entries(project)[SAMPLE_ID]["outputs"]) == {"html", "pdf"}
