@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import signal
 import sys
 import threading
@@ -224,7 +225,7 @@ def init_command(args: argparse.Namespace, project: None) -> int:
 
     for path in init_project(args.folder):
         print(f"created {display_path(path)}{'/' if path.is_dir() else ''}")
-    print(f"now: cd {display_path(args.folder)} && briefgen build")
+    print(f"now: cd {shlex.quote(str(display_path(args.folder)))} && briefgen build")  # pasted into a shell as it is
     return EXIT_OK
 
 

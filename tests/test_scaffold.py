@@ -1,5 +1,6 @@
 """init, new and templates eject: starting points that work at once."""
 
+import subprocess
 from pathlib import Path
 
 from helpers import assert_no_traceback, make_project, pdf_text, run_briefgen
@@ -19,6 +20,16 @@ def test_init_gives_a_project_that_builds(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Title of the brief" in pdf_text(root / "build" / "first-brief.pdf")
     assert run_briefgen("init", "house", cwd=tmp_path).returncode == 1  # never over an existing project
+
+
+def test_init_names_the_next_command_as_a_shell_takes_it(tmp_path: Path) -> None:
+    """The last line of init is meant to be pasted: a folder with a space and a quote in its name works there."""
+    proc = run_briefgen("init", "house notes 'ü'", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    command = proc.stdout.splitlines()[-1].removeprefix("now: ").replace("briefgen build", "pwd")
+    shell = subprocess.run(["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True)
+    assert shell.returncode == 0, shell.stderr
+    assert Path(shell.stdout.strip()) == tmp_path / "house notes 'ü'"
 
 
 def test_new_adds_a_valid_source_and_refuses_bad_ids(tmp_path: Path) -> None:
