@@ -138,3 +138,14 @@ def test_a_russian_project_lists_its_briefs_in_russian(tmp_path: Path) -> None:
     text = html_text(document).text
     assert "Аналитические записки" in text and "2 записки · 2 серии" in text
     assert re.findall(r"PDF · \d+ с\.", text) and "pp." not in text
+
+
+def test_an_edition_the_config_adds_is_named_as_a_label_starts(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {"a.yaml": SAMPLE_TEXT})
+    (root / "briefgen.yaml").write_text("editions:\n  public: {}\n  ministers: {}\n", encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", "--edition", "public,ministers", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    builds = re.search(
+        r'<ul class="builds">(.*?)</ul>', (root / "build" / "index.html").read_text(encoding="utf-8"), re.DOTALL
+    )
+    assert html_text(builds[1]).text == "Ministers edition HTML Public edition HTML"
