@@ -96,6 +96,12 @@ class BuildReporter:
             message = f"removed {outputs} out of date in a format not built this time: {', '.join(paths)}"
             self.out.print(message, markup=False)
 
+    def changed_during_build(self, count: int) -> None:
+        """Warn, even when quiet, that some briefs saw their files change as they were built."""
+        briefs = "1 brief" if count == 1 else f"{count} briefs"
+        message = f"warning: files changed while the build ran; {briefs} rendered since will be built again next time"
+        self.err.print(message, markup=False)
+
     def summary(self, manifest: Path, catalogue_failed: bool = False) -> None:
         """The table of counts (unless quiet) and the one-line summary, which says where the manifest is and
         whether the catalogue page could not be written."""

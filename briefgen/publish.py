@@ -13,21 +13,14 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
-from briefgen.incremental import (
-    cache_key,
-    file_hash,
-    inputs_unchanged,
-    recorded_inputs,
-    shared_digest,
-    theme_digests,
-)
+from briefgen.incremental import KeyInputs, inputs_unchanged, recorded_inputs
 from briefgen.load import brief_id
 from briefgen.pipeline import Format, Project, RenderedBrief, distinct_sources, render_index
 
@@ -74,6 +67,7 @@ def build(
     force: bool = False,
     on_removed: Callable[[list[str]], None] = lambda brief_ids: None,
     on_outdated: Callable[[list[str]], None] = lambda paths: None,
+    on_changed: Callable[[int], None] = lambda count: None,
 ) -> Path:
     """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
 
@@ -82,6 +76,10 @@ def build(
     manifest and the catalogue page, and returns the manifest's path. The outputs of briefs whose source
     is gone are deleted, and on_removed gets their ids. An earlier output in a format not asked for stays
     listed while it is up to date; one that is not is deleted, and on_outdated gets its path.
+
+    A brief whose source or templates changed while the build ran may have been rendered from either state:
+    its outputs are written without a cache key, so the next build renders it again, and on_changed gets how
+    many briefs (in each edition) that was, when there were any.
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
@@ -91,9 +89,9 @@ def build(
         project.check_edition(edition)
     _check_output_folder(out_dir, project)
     with exclusive(out_dir):
-        # What the keys cover is read before anything renders: a file edited during the build is seen by the next.
+        # What the keys cover is read before anything renders; a brief that saw a file change is keyed by none.
         state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
-        entries, tasks = [], []
+        entries, tasks, changed = [], [], 0
         for source, edition in itertools.product(sources, editions):
             earlier = state.earlier(source, edition)
             if not force and earlier is not None and state.up_to_date(earlier, source, edition):
@@ -110,7 +108,10 @@ def build(
                     try:
                         if result.rendered is None:
                             raise BriefgenError(result.errors)
-                        output_keys = state.keys(source, edition, result.rendered.themes)
+                        output_keys: Mapping[Format, str | None] = state.keys(source, edition, result.rendered.themes)
+                        if state.inputs.changed(source, result.rendered.themes):
+                            output_keys = dict.fromkeys(output_keys)
+                            changed += 1
                         entry = publish(result.rendered, state.folder(edition), out_dir, project, output_keys)
                         entry = state.with_other_formats(entry, earlier, source)
                     except BriefgenError as exc:
@@ -126,6 +127,8 @@ def build(
             raise
         if state.outdated:
             on_outdated(sorted(state.outdated))
+        if changed:
+            on_changed(changed)
         return write_manifest(out_dir, entries, project, on_removed)
 
 
@@ -141,8 +144,7 @@ class _BuildFolder:
     ) -> None:
         self.out_dir, self.project, self.formats, self.by_edition = out_dir, project, formats, by_edition
         self.previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
-        self.shared, self.digests = shared_digest(project), theme_digests(project)
-        self.source_hashes = {source: file_hash(source) for source in sources}
+        self.inputs = KeyInputs(project, sources)
         self.outdated: list[str] = []
 
     def folder(self, edition: str | None) -> Path:
@@ -157,9 +159,8 @@ class _BuildFolder:
         self, source: Path, edition: str | None, themes: Sequence[str], wanted: Collection[Format] | None = None
     ) -> dict[Format, str]:
         """The cache key of each wanted output (by default, each of the build's formats)."""
-        source_hash = self.source_hashes[source]
         return {
-            output_format: cache_key(source_hash, output_format, edition, themes, self.shared, self.digests)
+            output_format: self.inputs.key(source, output_format, edition, themes)
             for output_format in (self.formats if wanted is None else wanted)
         }
 
@@ -321,9 +322,10 @@ def _put_in_place(staged: Sequence[tuple[Path, Path]]) -> None:
 
 
 def publish(
-    rendered: RenderedBrief, folder: Path, out_dir: Path, project: Project, keys: dict[Format, str]
+    rendered: RenderedBrief, folder: Path, out_dir: Path, project: Project, keys: Mapping[Format, str | None]
 ) -> dict[str, Any]:
-    """Write one brief's outputs into folder (inside out_dir); return its manifest entry.
+    """Write one brief's outputs into folder (inside out_dir); return its manifest entry, each output with its
+    cache key (None: one that no build takes to be up to date).
 
     Every output is written in full before any is put in place: when one cannot be written (a full disk),
     the brief keeps all the outputs of its last good build rather than a mix of old and new.

@@ -21,8 +21,11 @@ import pytest
 from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, collapse, make_project, replace_once, run_briefgen
 
 from briefgen import incremental
+from briefgen.formats import Format
 from briefgen.incremental import shared_digest
 from briefgen.pipeline import Project
+from briefgen.publish import BriefResult
+from briefgen.publish import build as build_with_api
 
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
 BRIEFS = {"brief-a": "Brief A", "brief-b": "Brief B"}
@@ -220,8 +223,8 @@ def test_editing_a_theme_rebuilds_only_the_briefs_rendered_with_it(tmp_path: Pat
     override.write_text(BOTTOM_LINE_OVERRIDE.replace("project override", "house, edited"), encoding="utf-8")
     assert build(root) == {"brief-a": "built", "brief-b": "skipped"}
     assert "house, edited" in (root / "build" / "brief-a.html").read_text(encoding="utf-8")
-    # a theme.yaml is read by every brief (any theme may be named): editing one rebuilds them all
-    (house / "theme.yaml").write_text("description: Our house style, renamed\nextends: brief\n", encoding="utf-8")
+    # a theme.yaml is read by every brief (any theme may be named): changing a setting rebuilds them all
+    (house / "theme.yaml").write_text("description: Our house style\nextends: brief\npages: 9\n", encoding="utf-8")
     assert build(root) == all_built()
     assert build(root) == all_skipped()
 
@@ -399,3 +402,141 @@ def test_an_output_in_a_format_not_built_goes_when_out_of_date(tmp_path: Path) -
     assert set(entries["brief-a"]["outputs"]) == {"html"}
     assert set(entries["brief-b"]["outputs"]) == {"html", "pdf"}
     assert build(root, formats="pdf") == {"brief-a": "built", "brief-b": "skipped"}
+
+
+# Changes no brief's output depends on: each is made to a built project, whose next build must skip every brief.
+UNUSED_BY_BRIEFS = {
+    "an editor's swap file": lambda root: _write(root / "templates" / ".masthead.html.j2.swp", b"\0swap"),
+    "an empty dotfile": lambda root: _write(root / "templates" / ".x", b""),
+    "a file in a hidden folder": lambda root: _write(root / "templates" / ".git" / "index", b"DIRC"),
+    "the catalogue's template, ejected and edited": lambda root: _eject_and_edit(root, "index.html.j2"),
+    "the stamps' template, ejected and edited": lambda root: _eject_and_edit(root, "stamp.html.j2"),
+    "a comment in the config": lambda root: _append(root / "briefgen.yaml", "# a note to the team\n"),
+    "a blank line in a theme's theme.yaml": lambda root: _append(root / "templates/themes/house/theme.yaml", "\n"),
+    "a theme's description": lambda root: _write(
+        root / "templates/themes/house/theme.yaml", b"description: Renamed\nextends: brief\n"
+    ),
+}
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def _eject_and_edit(root: Path, name: str) -> None:
+    proc = run_briefgen("templates", "eject", name, cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _append(root / "templates" / name, "{# edited #}\n")
+
+
+def _project_with_a_house_theme(root: Path) -> Path:
+    root = two_briefs(root)
+    (root / "briefgen.yaml").write_text('colours:\n  accent: "#1b3a5c"\n', encoding="utf-8")
+    house = root / "templates" / "themes" / "house"
+    house.mkdir(parents=True)
+    (house / "theme.yaml").write_text("description: Our house style\nextends: brief\n", encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("change", list(UNUSED_BY_BRIEFS))
+def test_a_change_no_brief_depends_on_rebuilds_nothing(tmp_path: Path, change: str) -> None:
+    root = _project_with_a_house_theme(tmp_path / "project")
+    assert build(root) == all_built()
+    before = identities(root)
+    UNUSED_BY_BRIEFS[change](root)
+    assert build(root) == all_skipped()
+    assert identities(root) == before
+
+
+def test_an_edited_catalogue_template_still_changes_the_catalogue(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    assert build(root) == all_built()
+    proc = run_briefgen("templates", "eject", "index.html.j2", cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    template = root / "templates" / "index.html.j2"
+    template.write_text(replace_once(template.read_text(encoding="utf-8"), "<body", "<!-- ours --><body"), "utf-8")
+    assert build(root) == all_skipped()
+    assert "<!-- ours -->" in (root / "build" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_hidden_file_a_template_includes_is_still_an_input(tmp_path: Path) -> None:
+    root = two_briefs(tmp_path / "project")
+    partial = root / "templates" / "partials" / "bottom_line.html.j2"
+    _write(partial, BOTTOM_LINE_OVERRIDE.replace("</h2>", "</h2>{% include '.heading-note.j2' %}").encode())
+    hidden = root / "templates" / ".heading-note.j2"
+    _write(hidden, b"<p>first note</p>")
+    assert build(root) == all_built()
+    _write(hidden, b"<p>second note</p>")
+    assert build(root) == all_built()
+    assert "second note" in (root / "build" / "brief-a.html").read_text(encoding="utf-8")
+
+
+def test_a_setting_in_a_theme_yaml_still_rebuilds(tmp_path: Path) -> None:
+    root = _project_with_a_house_theme(tmp_path / "project")
+    assert build(root) == all_built()
+    _append(root / "templates/themes/house/theme.yaml", "pages: 2\n")
+    assert build(root) == all_built()
+
+
+def _built_outputs(root: Path, out: str) -> dict[str, bytes]:
+    folder = root / out
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("brief-*"))}
+
+
+def _three_briefs(root: Path) -> Path:
+    sources = {f"brief-{letter}.yaml": titled("brief-a").replace("Brief A:", f"Brief {letter}:") for letter in "abc"}
+    root = make_project(root, sources)
+    _write(root / "templates" / "partials" / "bottom_line.html.j2", BOTTOM_LINE_OVERRIDE.encode())
+    return root
+
+
+def _build_editing_between_briefs(root: Path, edits: dict[int, object]) -> list[int]:
+    """Build with the Python API in this process, one brief after another, running edits[N]() once N briefs
+    are done (while the next waits to be rendered); return what on_changed was given."""
+    project = Project.open(root)
+    sources = project.sources()
+    done: list[BriefResult] = []
+    changed: list[int] = []
+
+    def on_result(result: BriefResult) -> None:
+        done.append(result)
+        if edit := edits.get(len(done)):
+            edit()
+
+    build_with_api(sources, project, root / "build", [Format.HTML], on_result, jobs=1, on_changed=changed.append)
+    return changed
+
+
+def test_a_template_edited_and_undone_during_a_build_leaves_no_stale_output(tmp_path: Path) -> None:
+    """brief-b is rendered with an edit made after brief-a and undone after brief-b: the next build must not
+    keep it, whatever the timing, so that its outputs end as a build from scratch would make them."""
+    root = _three_briefs(tmp_path / "project")
+    partial = root / "templates" / "partials" / "bottom_line.html.j2"
+    original = partial.read_text(encoding="utf-8")
+    edits = {
+        1: lambda: partial.write_text(original.replace("project override", "MIDEDIT"), encoding="utf-8"),
+        2: lambda: partial.write_text(original, encoding="utf-8"),
+    }
+    assert _build_editing_between_briefs(root, edits) == [2]
+    assert "MIDEDIT" in (root / "build" / "brief-b.html").read_text(encoding="utf-8")
+    assert build(root) == {"brief-a": "skipped", "brief-b": "built", "brief-c": "built"}
+    assert build(root, "--force", "--out", "fresh") == dict.fromkeys(("brief-a", "brief-b", "brief-c"), "built")
+    assert _built_outputs(root, "build") == _built_outputs(root, "fresh")
+
+
+def test_a_source_edited_during_a_build_is_built_again_once_restored(tmp_path: Path) -> None:
+    root = _three_briefs(tmp_path / "project")
+    source = root / "sources" / "brief-c.yaml"
+    original = source.read_text(encoding="utf-8")
+    edit = {1: lambda: source.write_text(original.replace("Brief c:", "MIDSRC:"), encoding="utf-8")}
+    assert _build_editing_between_briefs(root, edit) == [1]
+    assert "MIDSRC" in (root / "build" / "brief-c.html").read_text(encoding="utf-8")
+    source.write_text(original, encoding="utf-8")
+    assert build(root) == {"brief-a": "skipped", "brief-b": "skipped", "brief-c": "built"}
+    assert "MIDSRC" not in (root / "build" / "brief-c.html").read_text(encoding="utf-8")
+    assert manifest(root)["brief-c"]["summary"]["title"].startswith("Brief c:")
