@@ -53,6 +53,7 @@ class KeyInputs:
     def __init__(self, project: Project, sources: Iterable[Path]) -> None:
         self.project = project
         self.sources = {source: _signature(source) for source in sources}  # each taken before the file is read
+        self.everything = _everything(project)  # first, as a file changed while the keys are read must count
         groups = key_files(project)
         self.files = {group: _signatures(files) for group, files in groups.items()}
         self.shared = _shared_digest(project, groups.get(SHARED, []))
@@ -68,6 +69,8 @@ class KeyInputs:
         when the keys were computed (changed, added or removed, even if changed back since)."""
         if _signature(source) != self.sources.get(source):
             return True
+        if _everything(self.project) == self.everything:  # nothing changed anywhere: no need to read a file
+            return False
         now = key_files(self.project)
         return any(_signatures(now.get(group, [])) != self.files.get(group, {}) for group in (SHARED, *themes))
 
@@ -98,14 +101,7 @@ def _shared_digest(project: Project, files: Iterable[Path]) -> str:
 def key_files(project: Project) -> dict[str, list[Path]]:
     """The files the keys cover, by group: SHARED (the files the config names, every theme.yaml, the templates
     outside theme folders) and, for each theme folder, its other files."""
-    config = project.config
-    named = [config.brand.logo] + [
-        path
-        for family in (config.fonts.body, config.fonts.headings)
-        if family is not None
-        for path in (family.regular, family.italic, family.bold)
-    ]
-    groups: dict[str, list[Path]] = {SHARED: [project.root / name for name in named if name]}
+    groups: dict[str, list[Path]] = {SHARED: _named_files(project)}
     for folder in (project_templates_dir(project.root), builtin_templates_dir()):
         for path in _brief_files(folder):
             theme = _theme_of(path, folder)
@@ -196,6 +192,25 @@ def _signature(path: Path) -> Signature:
 
 def _signatures(files: Iterable[Path]) -> dict[Path, Signature]:
     return {path: _signature(path) for path in files}
+
+
+def _named_files(project: Project) -> list[Path]:
+    """The files the config names: the logo and the fonts."""
+    config = project.config
+    named = [config.brand.logo] + [
+        path
+        for family in (config.fonts.body, config.fonts.headings)
+        if family is not None
+        for path in (family.regular, family.italic, family.bold)
+    ]
+    return [project.root / name for name in named if name]
+
+
+def _everything(project: Project) -> dict[Path, Signature]:
+    """The state of every file in the template folders, and of the files the config names, found without
+    reading any: a quick first look for a change, before the files the keys cover are sorted out."""
+    folders = (project_templates_dir(project.root), builtin_templates_dir())
+    return _signatures([*_named_files(project), *(path for folder in folders for path in sorted(folder.rglob("*")))])
 
 
 def cache_key(
