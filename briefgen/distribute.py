@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 
 from anyascii import anyascii
-from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationError, ValidationInfo
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import COPY_ID_KEY
@@ -35,6 +35,7 @@ from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, s
 from briefgen.publish import TEMPORARY_SUFFIX, exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
+from briefgen.trace import is_distribution_manifest
 from briefgen.validate import error_message, located
 
 if TYPE_CHECKING:
@@ -64,11 +65,19 @@ def _an_edition(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _edition_in_lower_case(value: Any, info: ValidationInfo) -> Any:
+    """Refuse, with a hint, an edition the project defines but written in capitals ('Public')."""
+    editions = (info.context or {}).get("editions") or ()
+    if isinstance(value, str) and value != value.lower() and value.strip().lower() in editions:
+        raise ValueError(f"'{value}': edition names are lower case; did you mean '{value.strip().lower()}'?")
+    return value
+
+
 class RecipientRow(Model):
     name: Text
     organisation: Text
     email: Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
-    edition: Annotated[Identifier | None, AfterValidator(_an_edition)] = Field(
+    edition: Annotated[Identifier | None, BeforeValidator(_edition_in_lower_case), AfterValidator(_an_edition)] = Field(
         None, description="The edition this recipient gets (default: public)."
     )
 
@@ -205,6 +214,7 @@ def _csv_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Dia
             header_problems.append(f"unknown column '{name}'{hint}")
     if missing := [name for name in REQUIRED_COLUMNS if name not in header and name not in misspelt]:
         header_problems.append(f"the header row lacks: {', '.join(missing)} (columns: {columns})")
+    header_problems += _repeated_columns(header)
     if header_problems:
         raise BriefgenError([Diagnostic(shown, message, 1) for message in header_problems])
     rows, problems = [], []
@@ -225,6 +235,21 @@ def _csv_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Dia
             parsed = None
         rows.append(_Row(parsed, values.get("email"), lambda _, line=line: Diagnostic(shown, "", line)))
     return rows, problems
+
+
+def _repeated_columns(header: Sequence[str]) -> list[str]:
+    """A problem for each column the header names more than once (a reader would keep only the last)."""
+    places: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        if name:  # a spreadsheet's trailing empty columns
+            places.setdefault(name, []).append(number)
+    problems = []
+    for name, numbers in places.items():
+        if len(numbers) > 1:
+            times = "twice" if len(numbers) == 2 else f"{len(numbers)} times"
+            listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            problems.append(f"column '{name}' appears {times} (columns {listed})")
+    return problems
 
 
 def _unclosed_quote(text: str, start: int, dialect: dict[str, Any]) -> bool:
@@ -340,14 +365,33 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
 
 
 def _check_output_folder(out_dir: Path, project: Project) -> None:
-    """Refuse, as bad usage, the project folder or a folder in its sources or templates as the output folder:
-    a distribution deletes there the PDFs that no manifest of its lists."""
+    """Refuse, as bad usage, the project folder, a folder in its sources or templates, or a folder whose
+    manifest.json is not a distribution's, as the output folder: a distribution deletes there the PDFs that
+    no manifest of its lists, and writes its own manifest over the one there."""
     out, root = out_dir.resolve(), project.root.resolve()
-    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    inside = [f"is the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
     if out == root or inside:
-        where = inside[0] if inside else "the project folder"
-        message = f"--out: {display_path(out_dir)} is {where}; give distribute a folder of its own, such as dist"
-        raise UsageError([Diagnostic("briefgen", message)])
+        problem = inside[0] if inside else "is the project folder"
+    elif (problem := _foreign_manifest(out_dir / MANIFEST_NAME)) is None:
+        return
+    message = f"--out: {display_path(out_dir)} {problem}; give distribute a folder of its own, such as dist"
+    raise UsageError([Diagnostic("briefgen", message)])
+
+
+def _foreign_manifest(manifest: Path) -> str | None:
+    """What is wrong with a manifest.json that a distribution may not write over (a build's, or one that cannot
+    be read as a distribution's); None when there is none, or it is a distribution's."""
+    if not manifest.exists():
+        return None
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "holds a manifest.json that cannot be read as a distribution's"
+    if is_distribution_manifest(document):
+        return None
+    if isinstance(document, dict) and "briefs" in document:
+        return "holds a build's manifest.json, not a distribution's"
+    return "holds a manifest.json that is not a distribution's"
 
 
 def distribute(

@@ -72,6 +72,11 @@ def trace_id(copy_id: str, manifest: Path, shown: str | None = None) -> Traced:
     raise BriefgenError([Diagnostic(shown or wanted, message)])
 
 
+def is_distribution_manifest(document: Any) -> bool:
+    """Whether a manifest.json's content is a distribution's (its copies listed), not a build's (its briefs)."""
+    return isinstance(document, dict) and isinstance(document.get("copies"), list) and "briefs" not in document
+
+
 def _copies(manifest: Path) -> list[dict[str, Any]]:
     shown = display_path(manifest)
     try:

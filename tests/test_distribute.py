@@ -393,6 +393,11 @@ CSV_CASES = {
     "bad-email": ([*GOOD, bad_row(email="bob-at-example.org")], 4, ["email", "not an email address"]),
     "unknown-edition": ([*GOOD, bad_row(edition="secret")], 4, ["'secret'"]),
     "duplicate-email": ([*GOOD, bad_row(email="JOHN.SMITH@example.org")], 4, ["JOHN.SMITH@example.org"]),
+    "edition-in-capitals": (
+        [*GOOD, bad_row(email="carol@example.org", edition="Public")],
+        4,
+        ["'Public'", "did you mean 'public'?"],
+    ),
 }
 
 
@@ -422,6 +427,11 @@ HEADER_CASES = {
     "unknown": (
         "name,organisation,email,phone",
         "unknown column 'phone'; the columns are: name, organisation, email, edition",
+    ),
+    "repeated": ("name,name,organisation,email", "column 'name' appears twice (columns 1 and 2)"),
+    "repeated-as-alias": (
+        "name,organisation,email,Organization",
+        "column 'organisation' appears twice (columns 2 and 4)",
     ),
 }
 
@@ -498,10 +508,10 @@ def write_file(path: Path, text: str) -> Path:
 
 def test_every_bad_csv_row_is_reported_at_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
-    rows = [*GOOD] + [rows[-1] for rows, _, _ in CSV_CASES.values()]  # the four bad rows, on lines 4 to 7
+    rows = [*GOOD] + [rows[-1] for rows, _, _ in CSV_CASES.values()]  # the bad rows, from line 4 on
     proc = refused(root, "r.csv", recipients_csv(rows))
     places = [line.split(": error: ")[0] for line in errors(proc)]
-    assert places == ["r.csv:4", "r.csv:5", "r.csv:6", "r.csv:7"], proc.stderr
+    assert places == [f"r.csv:{line}" for line in range(4, 4 + len(CSV_CASES))], proc.stderr
 
 
 def test_every_problem_of_a_row_is_reported(tmp_path: Path) -> None:
@@ -718,6 +728,22 @@ def test_the_project_folder_is_no_output_folder(tmp_path: Path, out: str, where:
         f"briefgen: error: --out: {out} is {where}; give distribute a folder of its own, such as dist"
     ]
     assert sorted(path.name for path in root.iterdir()) == ["r.csv", "sources"]
+
+
+def test_a_build_folder_is_no_output_folder(tmp_path: Path) -> None:
+    """Distributing into a build's folder would replace its manifest, and the copies could not be traced."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    built = tree(root / "build")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--out", "build", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "briefgen: error: --out: build holds a build's manifest.json, not a distribution's;"
+        " give distribute a folder of its own, such as dist"
+    ]
+    assert tree(root / "build") == built
 
 
 def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
