@@ -507,12 +507,17 @@ def _rendered_bases(
 class _CopyFolder:
     """A distribution's output folder while this run holds it: the copies its earlier manifest lists, the
     copies and bundles this run has written, and the cleaning that leaves on disk only copies a manifest lists.
+
+    The manifest lists the current copies under "copies", and under "earlier" every other copy ever issued
+    into the folder, so that a copy already sent can still be traced after its file is deleted.
     """
 
     def __init__(self, out_dir: Path, copies: Sequence[Copy]) -> None:
         self.out_dir, self.copies = out_dir, copies
         self.manifest = out_dir / MANIFEST_NAME
-        self.earlier = _manifest_rows(self.manifest)
+        before = _manifest_lists(self.manifest)
+        self.listed_before = [row for row in before["copies"] if _in_a_brief_folder(row.get("path"))]
+        self.issued_before = before["earlier"] + before["copies"]  # oldest first
         self.written: dict[str, dict[str, Any]] = {}  # the manifest rows of this run's copies, by path
         self.bundled: set[str] = set()  # the recipients (by file name) whose bundle this run wrote
         self.finished = False
@@ -538,7 +543,7 @@ class _CopyFolder:
         run wrote and those of the earlier manifest it did not touch; every other copy is deleted, and so is
         every bundle that may hold one."""
         planned = {copy.path for copy in self.copies}
-        untouched = [row for row in self.earlier if row["path"] not in planned]
+        untouched = [row for row in self.listed_before if row["path"] not in planned]
         rows = untouched + [self.written[copy.path] for copy in self.copies if copy.path in self.written]
         try:
             self._write(rows)
@@ -548,7 +553,8 @@ class _CopyFolder:
         self._remove_unlisted(rows, self.bundled | ({PurePosixPath(row["path"]).stem for row in rows} - touched))
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        text = json.dumps({"copies": rows}, indent=2, ensure_ascii=False) + "\n"
+        document = {"copies": rows, "earlier": _earlier_copies(self.issued_before, rows)}
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         write_atomically(self.manifest, text.encode())
 
     def _remove_unlisted(self, rows: list[dict[str, Any]], bundles: set[str]) -> list[str]:
@@ -557,7 +563,7 @@ class _CopyFolder:
         or bundle whose writing was cut short go too."""
         listed = {row["path"] for row in rows}
         folders = {PurePosixPath(copy.path).parent for copy in self.copies}
-        folders |= {PurePosixPath(row["path"]).parent for row in self.earlier}
+        folders |= {PurePosixPath(row["path"]).parent for row in self.listed_before}
         for folder in [*folders, "bundles"]:
             for stale in (self.out_dir / folder).glob(f".*{TEMPORARY_SUFFIX}"):
                 stale.unlink(missing_ok=True)
@@ -573,20 +579,49 @@ class _CopyFolder:
         return sorted(path for path in unlisted if remove_output(self.out_dir, path))
 
 
-def _manifest_rows(manifest: Path) -> list[dict[str, Any]]:
-    """The rows of an earlier distribution's manifest that name a copy in a brief's folder."""
+def _manifest_lists(manifest: Path) -> dict[str, list[dict[str, Any]]]:
+    """The records of an earlier distribution's manifest: its current copies and its earlier ones."""
     try:
-        rows = json.loads(manifest.read_text(encoding="utf-8"))["copies"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    return [
-        row
-        for row in rows
-        if isinstance(row, dict) and isinstance(row.get("path"), str) and _in_a_brief_folder(row["path"])
-    ]
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        document = None
+    lists = {"copies": [], "earlier": []}
+    for key in lists:
+        found = document.get(key) if isinstance(document, dict) else None
+        lists[key] = [record for record in found if isinstance(record, dict)] if isinstance(found, list) else []
+    return lists
 
 
-def _in_a_brief_folder(path: str) -> bool:
+def _earlier_copies(issued: Iterable[dict[str, Any]], current: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The copies issued before, oldest first, that are not among the current ones: once each (by copy id and
+    sha256, so a copy issued again unchanged is not repeated), each marked superseded when its recipient has
+    a current copy of its brief (superseded_by: that copy's id), withdrawn otherwise."""
+    successors = {_brief_and_email(row): row.get("copy_id") for row in current}
+    seen = {(row.get("copy_id"), row.get("sha256")) for row in current}
+    earlier = []
+    for record in issued:
+        key = (record.get("copy_id"), record.get("sha256"))
+        if not all(isinstance(part, str) for part in key) or key in seen:
+            continue
+        seen.add(key)
+        entry = {field: record.get(field) for field in ("copy_id", "brief", "edition", "recipient", "path", "sha256")}
+        successor = successors.get(_brief_and_email(record))
+        earlier.append(
+            entry | ({"status": "superseded", "superseded_by": successor} if successor else {"status": "withdrawn"})
+        )
+    return earlier
+
+
+def _brief_and_email(record: dict[str, Any]) -> tuple[Any, str | None]:
+    """A manifest record's brief and its recipient's email in lower case: one recipient's copy of one brief."""
+    recipient = record.get("recipient")
+    email = recipient.get("email") if isinstance(recipient, dict) else None
+    return record.get("brief"), email.lower() if isinstance(email, str) else None
+
+
+def _in_a_brief_folder(path: Any) -> bool:
+    if not isinstance(path, str):
+        return False
     parts = PurePosixPath(path).parts
     return len(parts) == 2 and parts[0] not in ("..", "bundles") and parts[1].endswith(".pdf")
 

@@ -796,6 +796,99 @@ def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert "removed 1 copy of briefs or recipients no longer distributed" in proc.stdout.splitlines()
     assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())
+    (gone,) = [row["copy_id"] for row in json.loads((root / "dist" / "manifest.json").read_bytes())["earlier"]]
+    traced = run_briefgen("trace", "--id", gone, cwd=root)
+    assert traced.returncode == 0, traced.stderr
+    assert traced.stdout == (
+        f"copy {gone} of beta (public edition), prepared for Marie Dupont, OSCE <marie@example.org>; an earlier"
+        " copy, since withdrawn: the distribution no longer sends beta to this recipient\n"
+    )
+
+
+def trace_line(root: Path, *args: str) -> str:
+    proc = run_briefgen("trace", "--manifest", "dist/manifest.json", *args, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.rstrip("\n")
+
+
+def test_copies_sent_earlier_stay_traceable_when_the_distribution_changes(tmp_path: Path) -> None:
+    """Distributing again keeps every copy id issued into the folder: a recipient taken off the list, one
+    moved to another edition, one renamed (the same id, a new stamp) and an edited brief leave the copies
+    already sent traceable, each said to be an earlier copy; the same distribution again adds nothing."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    anna, john, marie = RECIPIENTS
+    write_file(root / "first.csv", recipients_csv(RECIPIENTS))
+    write_file(
+        root / "next.csv", recipients_csv([john | {"name": "Jonathan Smith"}, marie | {"edition": "restricted"}])
+    )
+    assert run_briefgen("distribute", "--recipients", "first.csv", "--jobs", "1", cwd=root).returncode == 0
+    sent = root / "sent"
+    (sent / "alpha").mkdir(parents=True)
+    for copy in (root / "dist" / "alpha").iterdir():
+        (sent / "alpha" / copy.name).write_bytes(copy.read_bytes())
+    first = {row["recipient"]["email"]: row["copy_id"] for row in listed_copies(root / "dist")}
+    assert run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root).returncode == 0
+    now = {row["recipient"]["email"]: row["copy_id"] for row in listed_copies(root / "dist")}
+    assert now[john["email"]] == first[john["email"]] and now[marie["email"]] != first[marie["email"]]
+
+    assert trace_line(root, "sent/alpha/anna-petrova.pdf") == (
+        f"sent/alpha/anna-petrova.pdf: copy {first[anna['email']]} of alpha (public edition), prepared for "
+        "Анна Петрова, Институт мира <anna.petrova@example.org>; the file is an earlier copy as sent, since "
+        "withdrawn: the distribution no longer sends alpha to this recipient"
+    )
+    assert trace_line(root, "sent/alpha/john-smith.pdf") == (
+        f"sent/alpha/john-smith.pdf: copy {first[john['email']]} of alpha (restricted edition), prepared for "
+        "John Smith, Foreign Office <john.smith@example.org>; the file is an earlier copy as sent, since "
+        "superseded by a copy with the same id, stamped for Jonathan Smith, Foreign Office"
+    )
+    assert trace_line(root, "sent/alpha/marie-dupont.pdf") == (
+        f"sent/alpha/marie-dupont.pdf: copy {first[marie['email']]} of alpha (public edition), prepared for "
+        "Marie Dupont, OSCE <marie@example.org>; the file is an earlier copy as sent, since superseded by copy "
+        f"{now[marie['email']]}"
+    )
+    assert trace_line(root, "--id", first[john["email"]]) == (
+        f"copy {first[john['email']]} of alpha (restricted edition), prepared for Jonathan Smith, Foreign Office "
+        "<john.smith@example.org>; the same id was on an earlier copy stamped for John Smith, Foreign Office"
+    )
+    assert trace_line(root, "dist/alpha/jonathan-smith.pdf").endswith(
+        "; the file is the copy as sent; the same id was on an earlier copy stamped for John Smith, Foreign Office"
+    )
+
+    edited = sent / "alpha" / "anna-petrova.pdf"
+    edited.write_bytes(edited.read_bytes() + b"\n% edited\n")
+    assert trace_line(root, "sent/alpha/anna-petrova.pdf").endswith(
+        "; an earlier copy, since withdrawn: the distribution no longer sends alpha to this recipient;"
+        " the file was changed after it was sent"
+    )
+
+    manifest = (root / "dist" / "manifest.json").read_bytes()
+    earlier = json.loads(manifest)["earlier"]
+    assert [(row["recipient"]["name"], row["status"], row.get("superseded_by")) for row in earlier] == [
+        ("Анна Петрова", "withdrawn", None),
+        ("John Smith", "superseded", now[john["email"]]),
+        ("Marie Dupont", "superseded", now[marie["email"]]),
+    ]
+    assert run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root).returncode == 0
+    assert (root / "dist" / "manifest.json").read_bytes() == manifest, "the same distribution again changed it"
+
+    source = root / "sources" / "alpha.yaml"
+    source.write_text(replace_once(source.read_text(encoding="utf-8"), TITLE, f"{TITLE}, revised"), encoding="utf-8")
+    assert run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root).returncode == 0
+    earlier = json.loads((root / "dist" / "manifest.json").read_bytes())["earlier"]
+    assert [row["copy_id"] for row in earlier] == [
+        first[anna["email"]],
+        first[john["email"]],
+        first[marie["email"]],
+        now[john["email"]],
+        now[marie["email"]],
+    ]
+    revised = {row["recipient"]["email"]: row["copy_id"] for row in listed_copies(root / "dist")}
+    assert trace_line(root, "sent/alpha/john-smith.pdf").endswith(
+        f"; the file is an earlier copy as sent, since superseded by copy {revised[john['email']]}"
+        " (stamped for Jonathan Smith, Foreign Office); the same id was on an earlier copy stamped for"
+        " Jonathan Smith, Foreign Office"
+    )
 
 
 def sha256(data: bytes) -> str:
