@@ -17,6 +17,8 @@ from typing import Any
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.formats import COPY_ID_KEY
 
+DEFAULT_MANIFEST = Path("dist") / "manifest.json"
+
 
 @dataclass(frozen=True)
 class Traced:
@@ -129,6 +131,30 @@ def copy_id_of(pdf: Path) -> str:
         message = "no briefgen copy id in this PDF's metadata; give the id printed on its pages with --id"
         raise BriefgenError([Diagnostic(shown, message)])
     return str(value)
+
+
+def manifest_for(pdf: Path) -> Path:
+    """The manifest to trace a copy in when none is given: dist/manifest.json, or else a distribution's
+    manifest.json in the copy's folder or the one above it (a distribution writes FOLDER/BRIEF/RECIPIENT.pdf);
+    BriefgenError when there is none of these."""
+    if DEFAULT_MANIFEST.exists():
+        return DEFAULT_MANIFEST
+    brief_folder = pdf.absolute().parent
+    for folder in (brief_folder, brief_folder.parent):
+        if _holds_distribution_manifest(candidate := folder / DEFAULT_MANIFEST.name):
+            return candidate
+    message = (
+        f"no {DEFAULT_MANIFEST} here, and no distribution's manifest.json in this copy's folder or the one above;"
+        " give the distribution's with --manifest"
+    )
+    raise BriefgenError([Diagnostic(display_path(pdf), message)])
+
+
+def _holds_distribution_manifest(path: Path) -> bool:
+    try:
+        return is_distribution_manifest(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
 
 
 def trace_file(pdf: Path, manifest: Path) -> Traced:

@@ -179,6 +179,27 @@ def test_tracing_tells_a_changed_copy_and_reports_every_file_it_cannot_trace(
     assert "0123456789AB: error: copy id 0123456789AB is not in " in unknown.stderr
 
 
+def test_trace_finds_the_manifest_of_the_distribution_a_copy_lies_in(
+    dist: Path, copies: list[dict], tmp_path: Path
+) -> None:
+    """Without --manifest and without dist/manifest.json, a copy is traced in the manifest of the distribution
+    folder it lies in; a copy lying elsewhere gets an error that says where trace looked."""
+    brief, name = copies[0]["path"].split("/")
+    for cwd, pdf in [(dist, f"{brief}/{name}"), (dist / brief, name)]:
+        proc = run_briefgen("trace", pdf, cwd=cwd)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == f"{pdf}: copy {copies[0]['copy_id']} of {brief} (" + proc.stdout.split(" (", 1)[1]
+        assert proc.stdout.endswith("; the file is the copy as sent\n")
+    (tmp_path / "leaked.pdf").write_bytes((dist / brief / name).read_bytes())
+    proc = run_briefgen("trace", "leaked.pdf", cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "leaked.pdf: error: no dist/manifest.json here, and no distribution's manifest.json in this copy's folder"
+        " or the one above; give the distribution's with --manifest"
+    ]
+
+
 def test_every_page_names_the_recipient_and_the_copy(dist: Path, copies: list[dict]) -> None:
     for copy in copies:
         recipient = copy["recipient"]
