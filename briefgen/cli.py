@@ -205,12 +205,17 @@ def _report_removed_copies(paths: list[str]) -> None:
 
 
 def trace_command(args: argparse.Namespace, project: None) -> int:
-    from briefgen.trace import trace_file, trace_id
+    from briefgen.trace import DEFAULT_MANIFEST, manifest_for, trace_file, trace_id
 
     if not args.pdfs and not args.ids:
         raise UsageError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
-    lookups = [(f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest)) for pdf in args.pdfs]
-    lookups += [("", lambda copy_id=copy_id: trace_id(copy_id, args.manifest)) for copy_id in args.ids]
+    lookups = [
+        (f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest or manifest_for(pdf)))
+        for pdf in args.pdfs
+    ]
+    lookups += [
+        ("", lambda copy_id=copy_id: trace_id(copy_id, args.manifest or DEFAULT_MANIFEST)) for copy_id in args.ids
+    ]
     failed = False
     for prefix, lookup in lookups:  # each on its own: one unreadable file does not hide the others
         try:
@@ -371,9 +376,9 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "--manifest",
         type=Path,
-        default=Path("dist") / "manifest.json",
         metavar="FILE",
-        help="the distribution's manifest (default: dist/manifest.json)",
+        help="the distribution's manifest (default: dist/manifest.json, or else for a PDF the manifest.json"
+        " of the distribution it lies in)",
     )
     trace.set_defaults(command=trace_command)
 

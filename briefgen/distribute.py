@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 
 from anyascii import anyascii
-from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationError, ValidationInfo
 
 from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import COPY_ID_KEY
@@ -35,6 +35,7 @@ from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, s
 from briefgen.publish import TEMPORARY_SUFFIX, exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
+from briefgen.trace import is_distribution_manifest
 from briefgen.validate import error_message, located
 
 if TYPE_CHECKING:
@@ -64,11 +65,19 @@ def _an_edition(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _edition_in_lower_case(value: Any, info: ValidationInfo) -> Any:
+    """Refuse, with a hint, an edition the project defines but written in capitals ('Public')."""
+    editions = (info.context or {}).get("editions") or ()
+    if isinstance(value, str) and value != value.lower() and value.strip().lower() in editions:
+        raise ValueError(f"'{value}': edition names are lower case; did you mean '{value.strip().lower()}'?")
+    return value
+
+
 class RecipientRow(Model):
     name: Text
     organisation: Text
     email: Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
-    edition: Annotated[Identifier | None, AfterValidator(_an_edition)] = Field(
+    edition: Annotated[Identifier | None, BeforeValidator(_edition_in_lower_case), AfterValidator(_an_edition)] = Field(
         None, description="The edition this recipient gets (default: public)."
     )
 
@@ -205,6 +214,7 @@ def _csv_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Dia
             header_problems.append(f"unknown column '{name}'{hint}")
     if missing := [name for name in REQUIRED_COLUMNS if name not in header and name not in misspelt]:
         header_problems.append(f"the header row lacks: {', '.join(missing)} (columns: {columns})")
+    header_problems += _repeated_columns(header)
     if header_problems:
         raise BriefgenError([Diagnostic(shown, message, 1) for message in header_problems])
     rows, problems = [], []
@@ -225,6 +235,21 @@ def _csv_rows(path: Path, context: dict[str, Any]) -> tuple[list[_Row], list[Dia
             parsed = None
         rows.append(_Row(parsed, values.get("email"), lambda _, line=line: Diagnostic(shown, "", line)))
     return rows, problems
+
+
+def _repeated_columns(header: Sequence[str]) -> list[str]:
+    """A problem for each column the header names more than once (a reader would keep only the last)."""
+    places: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        if name:  # a spreadsheet's trailing empty columns
+            places.setdefault(name, []).append(number)
+    problems = []
+    for name, numbers in places.items():
+        if len(numbers) > 1:
+            times = "twice" if len(numbers) == 2 else f"{len(numbers)} times"
+            listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            problems.append(f"column '{name}' appears {times} (columns {listed})")
+    return problems
 
 
 def _unclosed_quote(text: str, start: int, dialect: dict[str, Any]) -> bool:
@@ -340,14 +365,33 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
 
 
 def _check_output_folder(out_dir: Path, project: Project) -> None:
-    """Refuse, as bad usage, the project folder or a folder in its sources or templates as the output folder:
-    a distribution deletes there the PDFs that no manifest of its lists."""
+    """Refuse, as bad usage, the project folder, a folder in its sources or templates, or a folder whose
+    manifest.json is not a distribution's, as the output folder: a distribution deletes there the PDFs that
+    no manifest of its lists, and writes its own manifest over the one there."""
     out, root = out_dir.resolve(), project.root.resolve()
-    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    inside = [f"is the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
     if out == root or inside:
-        where = inside[0] if inside else "the project folder"
-        message = f"--out: {display_path(out_dir)} is {where}; give distribute a folder of its own, such as dist"
-        raise UsageError([Diagnostic("briefgen", message)])
+        problem = inside[0] if inside else "is the project folder"
+    elif (problem := _foreign_manifest(out_dir / MANIFEST_NAME)) is None:
+        return
+    message = f"--out: {display_path(out_dir)} {problem}; give distribute a folder of its own, such as dist"
+    raise UsageError([Diagnostic("briefgen", message)])
+
+
+def _foreign_manifest(manifest: Path) -> str | None:
+    """What is wrong with a manifest.json that a distribution may not write over (a build's, or one that cannot
+    be read as a distribution's); None when there is none, or it is a distribution's."""
+    if not manifest.exists():
+        return None
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "holds a manifest.json that cannot be read as a distribution's"
+    if is_distribution_manifest(document):
+        return None
+    if isinstance(document, dict) and "briefs" in document:
+        return "holds a build's manifest.json, not a distribution's"
+    return "holds a manifest.json that is not a distribution's"
 
 
 def distribute(
@@ -463,12 +507,17 @@ def _rendered_bases(
 class _CopyFolder:
     """A distribution's output folder while this run holds it: the copies its earlier manifest lists, the
     copies and bundles this run has written, and the cleaning that leaves on disk only copies a manifest lists.
+
+    The manifest lists the current copies under "copies", and under "earlier" every other copy ever issued
+    into the folder, so that a copy already sent can still be traced after its file is deleted.
     """
 
     def __init__(self, out_dir: Path, copies: Sequence[Copy]) -> None:
         self.out_dir, self.copies = out_dir, copies
         self.manifest = out_dir / MANIFEST_NAME
-        self.earlier = _manifest_rows(self.manifest)
+        before = _manifest_lists(self.manifest)
+        self.listed_before = [row for row in before["copies"] if _in_a_brief_folder(row.get("path"))]
+        self.issued_before = before["earlier"] + before["copies"]  # oldest first
         self.written: dict[str, dict[str, Any]] = {}  # the manifest rows of this run's copies, by path
         self.bundled: set[str] = set()  # the recipients (by file name) whose bundle this run wrote
         self.finished = False
@@ -494,7 +543,7 @@ class _CopyFolder:
         run wrote and those of the earlier manifest it did not touch; every other copy is deleted, and so is
         every bundle that may hold one."""
         planned = {copy.path for copy in self.copies}
-        untouched = [row for row in self.earlier if row["path"] not in planned]
+        untouched = [row for row in self.listed_before if row["path"] not in planned]
         rows = untouched + [self.written[copy.path] for copy in self.copies if copy.path in self.written]
         try:
             self._write(rows)
@@ -504,7 +553,8 @@ class _CopyFolder:
         self._remove_unlisted(rows, self.bundled | ({PurePosixPath(row["path"]).stem for row in rows} - touched))
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        text = json.dumps({"copies": rows}, indent=2, ensure_ascii=False) + "\n"
+        document = {"copies": rows, "earlier": _earlier_copies(self.issued_before, rows)}
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         write_atomically(self.manifest, text.encode())
 
     def _remove_unlisted(self, rows: list[dict[str, Any]], bundles: set[str]) -> list[str]:
@@ -513,7 +563,7 @@ class _CopyFolder:
         or bundle whose writing was cut short go too."""
         listed = {row["path"] for row in rows}
         folders = {PurePosixPath(copy.path).parent for copy in self.copies}
-        folders |= {PurePosixPath(row["path"]).parent for row in self.earlier}
+        folders |= {PurePosixPath(row["path"]).parent for row in self.listed_before}
         for folder in [*folders, "bundles"]:
             for stale in (self.out_dir / folder).glob(f".*{TEMPORARY_SUFFIX}"):
                 stale.unlink(missing_ok=True)
@@ -529,20 +579,49 @@ class _CopyFolder:
         return sorted(path for path in unlisted if remove_output(self.out_dir, path))
 
 
-def _manifest_rows(manifest: Path) -> list[dict[str, Any]]:
-    """The rows of an earlier distribution's manifest that name a copy in a brief's folder."""
+def _manifest_lists(manifest: Path) -> dict[str, list[dict[str, Any]]]:
+    """The records of an earlier distribution's manifest: its current copies and its earlier ones."""
     try:
-        rows = json.loads(manifest.read_text(encoding="utf-8"))["copies"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    return [
-        row
-        for row in rows
-        if isinstance(row, dict) and isinstance(row.get("path"), str) and _in_a_brief_folder(row["path"])
-    ]
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        document = None
+    lists = {"copies": [], "earlier": []}
+    for key in lists:
+        found = document.get(key) if isinstance(document, dict) else None
+        lists[key] = [record for record in found if isinstance(record, dict)] if isinstance(found, list) else []
+    return lists
 
 
-def _in_a_brief_folder(path: str) -> bool:
+def _earlier_copies(issued: Iterable[dict[str, Any]], current: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The copies issued before, oldest first, that are not among the current ones: once each (by copy id and
+    sha256, so a copy issued again unchanged is not repeated), each marked superseded when its recipient has
+    a current copy of its brief (superseded_by: that copy's id), withdrawn otherwise."""
+    successors = {_brief_and_email(row): row.get("copy_id") for row in current}
+    seen = {(row.get("copy_id"), row.get("sha256")) for row in current}
+    earlier = []
+    for record in issued:
+        key = (record.get("copy_id"), record.get("sha256"))
+        if not all(isinstance(part, str) for part in key) or key in seen:
+            continue
+        seen.add(key)
+        entry = {field: record.get(field) for field in ("copy_id", "brief", "edition", "recipient", "path", "sha256")}
+        successor = successors.get(_brief_and_email(record))
+        earlier.append(
+            entry | ({"status": "superseded", "superseded_by": successor} if successor else {"status": "withdrawn"})
+        )
+    return earlier
+
+
+def _brief_and_email(record: dict[str, Any]) -> tuple[Any, str | None]:
+    """A manifest record's brief and its recipient's email in lower case: one recipient's copy of one brief."""
+    recipient = record.get("recipient")
+    email = recipient.get("email") if isinstance(recipient, dict) else None
+    return record.get("brief"), email.lower() if isinstance(email, str) else None
+
+
+def _in_a_brief_folder(path: Any) -> bool:
+    if not isinstance(path, str):
+        return False
     parts = PurePosixPath(path).parts
     return len(parts) == 2 and parts[0] not in ("..", "bundles") and parts[1].endswith(".pdf")
 

@@ -3,6 +3,9 @@
 A copy carries its id twice: on every page, beside the recipient's name, and in the PDF's metadata
 (COPY_ID_KEY), where it survives a stamp cropped off the page. The distribution's manifest maps the id
 to the recipient and holds the copy's sha256, which tells whether the file was changed after it was sent.
+Copies issued into the folder before and no longer current stay in the manifest ("earlier"), marked
+superseded or withdrawn: a copy already sent is traced after its file is gone, and one id stamped again
+for a renamed recipient tells the two stamps apart by their sha256.
 """
 
 import hashlib
@@ -14,26 +17,102 @@ from typing import Any
 from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.formats import COPY_ID_KEY
 
+DEFAULT_MANIFEST = Path("dist") / "manifest.json"
+
 
 @dataclass(frozen=True)
 class Traced:
-    """A copy id, the manifest's record of that copy, and whether the file at hand is that copy unchanged."""
+    """A copy id, the manifest's record of that copy, whether the file at hand is that copy unchanged, and
+    for a copy that is no longer current, what became of it."""
 
     copy_id: str
     record: dict[str, Any]
     unchanged: bool | None = None  # None when only an id was given
+    since: str = ""  # for an earlier copy: "since superseded by ...", "since withdrawn ..."
+    also_stamped: tuple[str, ...] = ()  # the stamps of earlier copies with the same id, for other names
 
     def __str__(self) -> str:
-        recipient = self.record.get("recipient", {})
         edition = self.record.get("edition")
         brief = f"{self.record.get('brief')}" + (f" ({edition} edition)" if edition else "")
-        prepared = f"{recipient.get('name')}, {recipient.get('organisation')} <{recipient.get('email')}>"
-        text = f"copy {self.copy_id} of {brief}, prepared for {prepared}"
-        if self.unchanged is None:
-            return text
-        return text + (
-            "; the file is the copy as sent" if self.unchanged else "; the file was changed after it was sent"
+        text = f"copy {self.copy_id} of {brief}, prepared for {_prepared_for(self.record)}"
+        if self.unchanged and self.since:
+            text += f"; the file is an earlier copy as sent, {self.since}"
+        elif self.unchanged:
+            text += "; the file is the copy as sent"
+        else:
+            text += f"; an earlier copy, {self.since}" if self.since else ""
+            text += "; the file was changed after it was sent" if self.unchanged is False else ""
+        return text + "".join(
+            f"; the same id was on an earlier copy stamped for {stamp}" for stamp in self.also_stamped
         )
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    """A distribution's manifest: its current copies, and the copies issued earlier (oldest first)."""
+
+    path: Path
+    current: list[dict[str, Any]]
+    earlier: list[dict[str, Any]]
+
+    def records(self, copy_id: str, shown: str | None = None) -> list[dict[str, Any]]:
+        """The records with this copy id: the current copy's first, then earlier ones, newest first;
+        BriefgenError (reported at shown, or at the id) when there is none."""
+        wanted = copy_id.strip().upper()
+        found = [record for record in [*self.current, *reversed(self.earlier)] if _id(record) == wanted]
+        if not found:
+            message = f"copy id {wanted} is not in {display_path(self.path)}; was it made by another distribution?"
+            raise BriefgenError([Diagnostic(shown or wanted, message)])
+        return found
+
+    def traced(self, record: dict[str, Any], others: list[dict[str, Any]], unchanged: bool | None) -> Traced:
+        """The answer for record, among the others with its copy id."""
+        stamp = _stamp(record)
+        also = [_stamp(other) for other in others if other is not record and not self._is_current(other)]
+        return Traced(
+            str(record["copy_id"]),
+            record,
+            unchanged,
+            "" if self._is_current(record) else self._since(record),
+            tuple(dict.fromkeys(other for other in also if other != stamp)),
+        )
+
+    def _is_current(self, record: dict[str, Any]) -> bool:
+        return any(record is row for row in self.current)
+
+    def _since(self, record: dict[str, Any]) -> str:
+        """What became of an earlier copy: the copy that superseded it, or its withdrawal."""
+        successor_id = str(record.get("superseded_by") or "").upper()
+        if record.get("status") == "superseded" and successor_id:
+            successor = next((row for row in self.current if _id(row) == successor_id), None)
+            restamped = (
+                f", stamped for {_stamp(successor)}" if successor and _stamp(successor) != _stamp(record) else ""
+            )
+            if successor_id == _id(record):
+                return f"since superseded by a copy with the same id{restamped}"
+            return f"since superseded by copy {successor_id}" + (f" ({restamped[2:]})" if restamped else "")
+        if record.get("status") == "withdrawn":
+            return f"since withdrawn: the distribution no longer sends {record.get('brief')} to this recipient"
+        return "no longer a current copy"
+
+
+def _id(record: dict[str, Any]) -> str:
+    return str(record.get("copy_id", "")).upper()
+
+
+def _recipient(record: dict[str, Any]) -> dict[str, Any]:
+    recipient = record.get("recipient")
+    return recipient if isinstance(recipient, dict) else {}
+
+
+def _stamp(record: dict[str, Any]) -> str:
+    """The name and organisation a copy was stamped with."""
+    recipient = _recipient(record)
+    return f"{recipient.get('name')}, {recipient.get('organisation')}"
+
+
+def _prepared_for(record: dict[str, Any]) -> str:
+    return f"{_stamp(record)} <{_recipient(record).get('email')}>"
 
 
 def copy_id_of(pdf: Path) -> str:
@@ -54,25 +133,55 @@ def copy_id_of(pdf: Path) -> str:
     return str(value)
 
 
+def manifest_for(pdf: Path) -> Path:
+    """The manifest to trace a copy in when none is given: dist/manifest.json, or else a distribution's
+    manifest.json in the copy's folder or the one above it (a distribution writes FOLDER/BRIEF/RECIPIENT.pdf);
+    BriefgenError when there is none of these."""
+    if DEFAULT_MANIFEST.exists():
+        return DEFAULT_MANIFEST
+    brief_folder = pdf.absolute().parent
+    for folder in (brief_folder, brief_folder.parent):
+        if _holds_distribution_manifest(candidate := folder / DEFAULT_MANIFEST.name):
+            return candidate
+    message = (
+        f"no {DEFAULT_MANIFEST} here, and no distribution's manifest.json in this copy's folder or the one above;"
+        " give the distribution's with --manifest"
+    )
+    raise BriefgenError([Diagnostic(display_path(pdf), message)])
+
+
+def _holds_distribution_manifest(path: Path) -> bool:
+    try:
+        return is_distribution_manifest(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
+
+
 def trace_file(pdf: Path, manifest: Path) -> Traced:
-    """Who a copy was made for, and whether the file is byte for byte the copy that was sent."""
+    """Who a copy was made for, and whether the file is byte for byte a copy that was sent: the current one,
+    or an earlier one since superseded or withdrawn."""
     copy_id = copy_id_of(pdf)
-    traced = trace_id(copy_id, manifest, display_path(pdf))
-    unchanged = hashlib.sha256(pdf.read_bytes()).hexdigest() == traced.record.get("sha256")
-    return Traced(copy_id, traced.record, unchanged)
+    distribution = _read(manifest)
+    records = distribution.records(copy_id, display_path(pdf))
+    sha256 = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    sent = next((record for record in records if record.get("sha256") == sha256), None)
+    return distribution.traced(sent or records[0], records, sent is not None)
 
 
-def trace_id(copy_id: str, manifest: Path, shown: str | None = None) -> Traced:
-    """Who the copy with this id was made for, from a distribution's manifest."""
-    wanted = copy_id.strip().upper()
-    for record in _copies(manifest):
-        if str(record.get("copy_id", "")).upper() == wanted:
-            return Traced(record["copy_id"], record)
-    message = f"copy id {wanted} is not in {display_path(manifest)}; was it made by another distribution?"
-    raise BriefgenError([Diagnostic(shown or wanted, message)])
+def trace_id(copy_id: str, manifest: Path) -> Traced:
+    """Who the copy with this id was made for, from a distribution's manifest: the current copy with the id,
+    or else the latest earlier one."""
+    distribution = _read(manifest)
+    records = distribution.records(copy_id)
+    return distribution.traced(records[0], records, None)
 
 
-def _copies(manifest: Path) -> list[dict[str, Any]]:
+def is_distribution_manifest(document: Any) -> bool:
+    """Whether a manifest.json's content is a distribution's (its copies listed), not a build's (its briefs)."""
+    return isinstance(document, dict) and isinstance(document.get("copies"), list) and "briefs" not in document
+
+
+def _read(manifest: Path) -> _Manifest:
     shown = display_path(manifest)
     try:
         document = json.loads(manifest.read_text(encoding="utf-8"))
@@ -80,7 +189,9 @@ def _copies(manifest: Path) -> list[dict[str, Any]]:
         raise BriefgenError([Diagnostic(shown, "no such manifest; give the distribution's with --manifest")]) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BriefgenError([Diagnostic(shown, f"cannot read the manifest: {exc}")]) from None
-    copies = document.get("copies") if isinstance(document, dict) else None
-    if not isinstance(copies, list) or not all(isinstance(record, dict) for record in copies):
+    lists = [document.get(key, []) if isinstance(document, dict) else None for key in ("copies", "earlier")]
+    if not is_distribution_manifest(document) or not all(
+        isinstance(found, list) and all(isinstance(record, dict) for record in found) for found in lists
+    ):
         raise BriefgenError([Diagnostic(shown, "not a distribution manifest (it lists no copies)")])
-    return copies
+    return _Manifest(manifest, *lists)

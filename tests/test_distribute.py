@@ -179,6 +179,27 @@ def test_tracing_tells_a_changed_copy_and_reports_every_file_it_cannot_trace(
     assert "0123456789AB: error: copy id 0123456789AB is not in " in unknown.stderr
 
 
+def test_trace_finds_the_manifest_of_the_distribution_a_copy_lies_in(
+    dist: Path, copies: list[dict], tmp_path: Path
+) -> None:
+    """Without --manifest and without dist/manifest.json, a copy is traced in the manifest of the distribution
+    folder it lies in; a copy lying elsewhere gets an error that says where trace looked."""
+    brief, name = copies[0]["path"].split("/")
+    for cwd, pdf in [(dist, f"{brief}/{name}"), (dist / brief, name)]:
+        proc = run_briefgen("trace", pdf, cwd=cwd)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == f"{pdf}: copy {copies[0]['copy_id']} of {brief} (" + proc.stdout.split(" (", 1)[1]
+        assert proc.stdout.endswith("; the file is the copy as sent\n")
+    (tmp_path / "leaked.pdf").write_bytes((dist / brief / name).read_bytes())
+    proc = run_briefgen("trace", "leaked.pdf", cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "leaked.pdf: error: no dist/manifest.json here, and no distribution's manifest.json in this copy's folder"
+        " or the one above; give the distribution's with --manifest"
+    ]
+
+
 def test_every_page_names_the_recipient_and_the_copy(dist: Path, copies: list[dict]) -> None:
     for copy in copies:
         recipient = copy["recipient"]
@@ -393,6 +414,11 @@ CSV_CASES = {
     "bad-email": ([*GOOD, bad_row(email="bob-at-example.org")], 4, ["email", "not an email address"]),
     "unknown-edition": ([*GOOD, bad_row(edition="secret")], 4, ["'secret'"]),
     "duplicate-email": ([*GOOD, bad_row(email="JOHN.SMITH@example.org")], 4, ["JOHN.SMITH@example.org"]),
+    "edition-in-capitals": (
+        [*GOOD, bad_row(email="carol@example.org", edition="Public")],
+        4,
+        ["'Public'", "did you mean 'public'?"],
+    ),
 }
 
 
@@ -422,6 +448,11 @@ HEADER_CASES = {
     "unknown": (
         "name,organisation,email,phone",
         "unknown column 'phone'; the columns are: name, organisation, email, edition",
+    ),
+    "repeated": ("name,name,organisation,email", "column 'name' appears twice (columns 1 and 2)"),
+    "repeated-as-alias": (
+        "name,organisation,email,Organization",
+        "column 'organisation' appears twice (columns 2 and 4)",
     ),
 }
 
@@ -498,10 +529,10 @@ def write_file(path: Path, text: str) -> Path:
 
 def test_every_bad_csv_row_is_reported_at_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
-    rows = [*GOOD] + [rows[-1] for rows, _, _ in CSV_CASES.values()]  # the four bad rows, on lines 4 to 7
+    rows = [*GOOD] + [rows[-1] for rows, _, _ in CSV_CASES.values()]  # the bad rows, from line 4 on
     proc = refused(root, "r.csv", recipients_csv(rows))
     places = [line.split(": error: ")[0] for line in errors(proc)]
-    assert places == ["r.csv:4", "r.csv:5", "r.csv:6", "r.csv:7"], proc.stderr
+    assert places == [f"r.csv:{line}" for line in range(4, 4 + len(CSV_CASES))], proc.stderr
 
 
 def test_every_problem_of_a_row_is_reported(tmp_path: Path) -> None:
@@ -720,6 +751,22 @@ def test_the_project_folder_is_no_output_folder(tmp_path: Path, out: str, where:
     assert sorted(path.name for path in root.iterdir()) == ["r.csv", "sources"]
 
 
+def test_a_build_folder_is_no_output_folder(tmp_path: Path) -> None:
+    """Distributing into a build's folder would replace its manifest, and the copies could not be traced."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    built = tree(root / "build")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--out", "build", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "briefgen: error: --out: build holds a build's manifest.json, not a distribution's;"
+        " give distribute a folder of its own, such as dist"
+    ]
+    assert tree(root / "build") == built
+
+
 def test_an_unknown_theme_is_reported_once(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SOURCES)
     (root / "r.csv").write_text(recipients_csv(RECIPIENTS), encoding="utf-8")
@@ -770,6 +817,99 @@ def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert "removed 1 copy of briefs or recipients no longer distributed" in proc.stdout.splitlines()
     assert not (root / "dist" / "beta").exists() or not any((root / "dist" / "beta").iterdir())
+    (gone,) = [row["copy_id"] for row in json.loads((root / "dist" / "manifest.json").read_bytes())["earlier"]]
+    traced = run_briefgen("trace", "--id", gone, cwd=root)
+    assert traced.returncode == 0, traced.stderr
+    assert traced.stdout == (
+        f"copy {gone} of beta (public edition), prepared for Marie Dupont, OSCE <marie@example.org>; an earlier"
+        " copy, since withdrawn: the distribution no longer sends beta to this recipient\n"
+    )
+
+
+def trace_line(root: Path, *args: str) -> str:
+    proc = run_briefgen("trace", "--manifest", "dist/manifest.json", *args, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.rstrip("\n")
+
+
+def test_copies_sent_earlier_stay_traceable_when_the_distribution_changes(tmp_path: Path) -> None:
+    """Distributing again keeps every copy id issued into the folder: a recipient taken off the list, one
+    moved to another edition, one renamed (the same id, a new stamp) and an edited brief leave the copies
+    already sent traceable, each said to be an earlier copy; the same distribution again adds nothing."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    anna, john, marie = RECIPIENTS
+    write_file(root / "first.csv", recipients_csv(RECIPIENTS))
+    write_file(
+        root / "next.csv", recipients_csv([john | {"name": "Jonathan Smith"}, marie | {"edition": "restricted"}])
+    )
+    assert run_briefgen("distribute", "--recipients", "first.csv", "--jobs", "1", cwd=root).returncode == 0
+    sent = root / "sent"
+    (sent / "alpha").mkdir(parents=True)
+    for copy in (root / "dist" / "alpha").iterdir():
+        (sent / "alpha" / copy.name).write_bytes(copy.read_bytes())
+    first = {row["recipient"]["email"]: row["copy_id"] for row in listed_copies(root / "dist")}
+    assert run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root).returncode == 0
+    now = {row["recipient"]["email"]: row["copy_id"] for row in listed_copies(root / "dist")}
+    assert now[john["email"]] == first[john["email"]] and now[marie["email"]] != first[marie["email"]]
+
+    assert trace_line(root, "sent/alpha/anna-petrova.pdf") == (
+        f"sent/alpha/anna-petrova.pdf: copy {first[anna['email']]} of alpha (public edition), prepared for "
+        "Анна Петрова, Институт мира <anna.petrova@example.org>; the file is an earlier copy as sent, since "
+        "withdrawn: the distribution no longer sends alpha to this recipient"
+    )
+    assert trace_line(root, "sent/alpha/john-smith.pdf") == (
+        f"sent/alpha/john-smith.pdf: copy {first[john['email']]} of alpha (restricted edition), prepared for "
+        "John Smith, Foreign Office <john.smith@example.org>; the file is an earlier copy as sent, since "
+        "superseded by a copy with the same id, stamped for Jonathan Smith, Foreign Office"
+    )
+    assert trace_line(root, "sent/alpha/marie-dupont.pdf") == (
+        f"sent/alpha/marie-dupont.pdf: copy {first[marie['email']]} of alpha (public edition), prepared for "
+        "Marie Dupont, OSCE <marie@example.org>; the file is an earlier copy as sent, since superseded by copy "
+        f"{now[marie['email']]}"
+    )
+    assert trace_line(root, "--id", first[john["email"]]) == (
+        f"copy {first[john['email']]} of alpha (restricted edition), prepared for Jonathan Smith, Foreign Office "
+        "<john.smith@example.org>; the same id was on an earlier copy stamped for John Smith, Foreign Office"
+    )
+    assert trace_line(root, "dist/alpha/jonathan-smith.pdf").endswith(
+        "; the file is the copy as sent; the same id was on an earlier copy stamped for John Smith, Foreign Office"
+    )
+
+    edited = sent / "alpha" / "anna-petrova.pdf"
+    edited.write_bytes(edited.read_bytes() + b"\n% edited\n")
+    assert trace_line(root, "sent/alpha/anna-petrova.pdf").endswith(
+        "; an earlier copy, since withdrawn: the distribution no longer sends alpha to this recipient;"
+        " the file was changed after it was sent"
+    )
+
+    manifest = (root / "dist" / "manifest.json").read_bytes()
+    earlier = json.loads(manifest)["earlier"]
+    assert [(row["recipient"]["name"], row["status"], row.get("superseded_by")) for row in earlier] == [
+        ("Анна Петрова", "withdrawn", None),
+        ("John Smith", "superseded", now[john["email"]]),
+        ("Marie Dupont", "superseded", now[marie["email"]]),
+    ]
+    assert run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root).returncode == 0
+    assert (root / "dist" / "manifest.json").read_bytes() == manifest, "the same distribution again changed it"
+
+    source = root / "sources" / "alpha.yaml"
+    source.write_text(replace_once(source.read_text(encoding="utf-8"), TITLE, f"{TITLE}, revised"), encoding="utf-8")
+    assert run_briefgen("distribute", "--recipients", "next.csv", "--jobs", "1", cwd=root).returncode == 0
+    earlier = json.loads((root / "dist" / "manifest.json").read_bytes())["earlier"]
+    assert [row["copy_id"] for row in earlier] == [
+        first[anna["email"]],
+        first[john["email"]],
+        first[marie["email"]],
+        now[john["email"]],
+        now[marie["email"]],
+    ]
+    revised = {row["recipient"]["email"]: row["copy_id"] for row in listed_copies(root / "dist")}
+    assert trace_line(root, "sent/alpha/john-smith.pdf").endswith(
+        f"; the file is an earlier copy as sent, since superseded by copy {revised[john['email']]}"
+        " (stamped for Jonathan Smith, Foreign Office); the same id was on an earlier copy stamped for"
+        " Jonathan Smith, Foreign Office"
+    )
 
 
 def sha256(data: bytes) -> str:
