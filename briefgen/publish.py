@@ -23,6 +23,7 @@ from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.incremental import KeyInputs, inputs_unchanged, recorded_inputs
 from briefgen.load import brief_id
 from briefgen.pipeline import Format, Project, RenderedBrief, distinct_sources, render_index
+from briefgen.trace import is_distribution_manifest
 
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
@@ -231,7 +232,7 @@ def _lists_copies(manifest: Path) -> bool:
         document = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(document, dict) and "copies" in document
+    return is_distribution_manifest(document)
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
