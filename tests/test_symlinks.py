@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, make_project, replace_once, run_briefgen
 
+from briefgen.errors import BriefgenError
+from briefgen.formats import Format
+from briefgen.pipeline import Project, render_brief
+
 MARKER = "OUTSIDE-THE-PROJECT-MARKER"
 SAMPLE_TITLE = "United on arms control, divided over itself: the CSTO after Astana"
 OUTSIDE_SOURCE = replace_once(SAMPLE_TEXT, SAMPLE_TITLE, MARKER)
@@ -159,3 +163,13 @@ def test_a_file_named_on_the_command_line_is_read_wherever_it_is(tmp_path: Path)
     assert MARKER in (root / "ext.html").read_text(encoding="utf-8")
     assert run(root, "build", "--format", "html", "sources/link.yaml") == (0, [])
     assert MARKER in (root / "build" / "link.html").read_text(encoding="utf-8")
+
+
+def test_the_template_loader_refuses_a_templates_folder_linking_out(tmp_path: Path) -> None:
+    """A Project made without Project.open skips the check when it opens; rendering still refuses."""
+    root = make_project(tmp_path / "project")
+    (root / "templates").symlink_to(outside(tmp_path) / "templates")
+    with pytest.raises(BriefgenError) as raised:
+        render_brief(root / "sources" / f"{SAMPLE_ID}.yaml", Project(root), [Format.HTML])
+    assert "'brief.html.j2' leads outside the project" in str(raised.value)
+    assert MARKER not in str(raised.value)
