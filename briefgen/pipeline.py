@@ -34,6 +34,9 @@ from briefgen.render_html import (
 from briefgen.stamp_font import StampLetters
 from briefgen.theming import (
     available_themes,
+    check_templates_confined,
+    leads_out_of,
+    link_out_of_project,
     no_such_theme,
     readable_roots,
     search_path_of,
@@ -41,6 +44,8 @@ from briefgen.theming import (
     theme_names,
 )
 from briefgen.validate import ValidatedAssessment, validate
+
+SOURCES_ADVICE = "briefgen reads a file outside the project only when you name it"
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,9 @@ class Project:
     @classmethod
     def open(cls, root: Path | str, theme: str | None = None, allow_hosts: Collection[str] = ()) -> "Project":
         """The project in root, with its config read and checked; UsageError for a theme it lacks or a host
-        that is not a host name."""
+        that is not a host name; BriefgenError for a broken config or templates/ linking out of the project."""
         root = Path(root)
+        check_templates_confined(root)
         config = load_config(root)
         if theme is not None and theme not in (themes := theme_names(root)):
             raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes, root)}")])
@@ -75,8 +81,18 @@ class Project:
         return self.root / "sources"
 
     def sources(self) -> list[Path]:
-        """Every source of the project, in a stable order."""
-        return sorted(self.sources_dir.glob("*.yaml"))
+        """Every source of the project, in a stable order; BriefgenError when sources/, or a source in it,
+        links out of the project (a file named on the command line instead is read wherever it is)."""
+        if target := leads_out_of(self.sources_dir, self.root):
+            advice = f"{SOURCES_ADVICE}: put the folder itself in the project, or name its files on the command line"
+            raise BriefgenError([link_out_of_project(self.sources_dir, target, advice)])
+        found = sorted(self.sources_dir.glob("*.yaml"))
+        targets = {path: target for path in found if (target := leads_out_of(path, self.root))}
+        if targets:
+            where = display_path(self.sources_dir)
+            advice = f"{SOURCES_ADVICE}: copy the file into {where}/, or name it on the command line"
+            raise BriefgenError([link_out_of_project(path, target, advice) for path, target in targets.items()])
+        return found
 
     @property
     def allowed_roots(self) -> list[Path]:

@@ -110,7 +110,12 @@ class Presentation:
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):
-    """A file loader that reads only regular files inside its folders, after resolving symlinks."""
+    """A file loader that reads only regular files inside its folders, after resolving symlinks, and inside
+    the folders rendering may read (so not through a project's templates/ that links out of the project)."""
+
+    def __init__(self, search_path: Sequence[Path], readable: Sequence[Path]) -> None:
+        super().__init__([str(path) for path in search_path])
+        self.readable = tuple(readable)
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
         try:
@@ -120,6 +125,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             line = exc.object[: exc.start].count(b"\n") + 1
             raise BriefgenError([Diagnostic(display_path(path), "not valid UTF-8; save it as UTF-8", line)]) from None
         resolved = Path(filename).resolve()
+        if not any(resolved.is_relative_to(root) for root in self.readable):
+            raise jinja2.TemplateError(f"'{template}' leads outside the project ({display_path(resolved)})")
         if not resolved.is_file() or not any(resolved.is_relative_to(root) for root in self.searchpath):
             raise jinja2.TemplateError(f"'{template}' leads outside the template folders ({display_path(resolved)})")
         return source, filename, uptodate
@@ -176,8 +183,9 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     The sandbox keeps an editor's template from reaching Python internals or changing the data.
     Environments are cached per search path, so their compiled templates are reused across briefs.
     """
+    roots = tuple(root.resolve() for root in readable_roots(project_root))
     env = ImmutableSandboxedEnvironment(
-        loader=ConfinedLoader([str(path) for path in search_path]),
+        loader=ConfinedLoader(search_path, roots),
         autoescape=True,
         undefined=_HintedUndefined,
         trim_blocks=True,
@@ -186,7 +194,6 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     )
     filters = {"prose": _prose, "prose_inline": _prose_inline, "typo": _typographic, "long_date": _long_date}
     env.filters.update((name, _on_defined(function)) for name, function in filters.items())
-    roots = tuple(root.resolve() for root in readable_roots(project_root))
     env.globals.update(
         stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media, roots),
         style=jinja2.pass_context(
@@ -279,9 +286,10 @@ def _render(
         raise BriefgenError([Diagnostic(_shown(filename, None), message, line)]) from None
     except Exception as exc:
         where = _template_frame(exc.__traceback__, env)
-        if where is None:
+        if where is None and not isinstance(exc, jinja2.TemplateError):
             raise
-        filename, line = where
+        # No frame: the loader refused the template rendered itself, before any of its lines ran.
+        filename, line = where or (str(_on_search_path(env, name) or name), None)
         message = f"template error: {str(exc) or type(exc).__name__}"  # some errors say nothing but their kind
         raise BriefgenError([Diagnostic(display_path(Path(filename)), message, line)]) from None
     finally:

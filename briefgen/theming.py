@@ -8,6 +8,7 @@ run to) and the templates it changes. Themes are
 found in the project's ``templates/themes/`` first, then among the built-ins.
 """
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,45 @@ def readable_roots(project_root: Path) -> tuple[Path, ...]:
 
 def project_templates_dir(project_root: Path) -> Path:
     return project_root / "templates"
+
+
+def leads_out_of(path: Path, folder: Path) -> Path | None:
+    """Where path leads once symlinks are resolved, when that is outside folder; else None."""
+    target = Path(os.path.realpath(path))
+    return None if target.is_relative_to(os.path.realpath(folder)) else target
+
+
+def link_out_of_project(path: Path, target: Path, advice: str) -> Diagnostic:
+    """The error for a file or folder briefgen found in the project that is a link to somewhere outside it."""
+    return Diagnostic(display_path(path), f"links to {display_path(target)}, outside the project; {advice}")
+
+
+def check_templates_confined(project_root: Path) -> None:
+    """Raise BriefgenError when the project's templates/, or anything in it, links out of that folder.
+
+    The template loader would refuse such a file only when a brief asks for it, and the cache keys leave
+    it out; checked when the project opens, it fails every command at once, whatever a build has cached.
+    """
+    folder = project_templates_dir(project_root)
+    if target := leads_out_of(folder, project_root):
+        advice = "templates are read only from inside it: put the folder itself in the project, in place of the link"
+        raise BriefgenError([link_out_of_project(folder, target, advice)])
+    links = sorted(path for path in folder.rglob("*") if path.is_symlink()) if folder.is_dir() else []
+    targets = {link: target for link in links if (target := leads_out_of(link, folder))}
+    if targets:
+        raise BriefgenError([_template_link_out(link, target, project_root) for link, target in targets.items()])
+
+
+def _template_link_out(link: Path, target: Path, project_root: Path) -> Diagnostic:
+    """The error for a link in templates/ to outside it: outside the project, or elsewhere in it."""
+    advice = "copy the file or folder here, in place of the link"
+    if leads_out_of(target, project_root):
+        return link_out_of_project(link, target, f"templates are read only from inside it: {advice}")
+    folder = display_path(project_templates_dir(project_root))
+    message = (
+        f"links to {display_path(target)}, outside {folder}/, the one project folder templates come from: {advice}"
+    )
+    return Diagnostic(display_path(link), message)
 
 
 def available_themes(project_root: Path) -> dict[str, Theme]:

@@ -16,11 +16,11 @@ case the test checks that
 
 Cases that must build (an escaped `<script>` title, a literal `{{ 7*7 }}`) check their HTML instead
 of 5; project-level cases (an unusable output folder, a locked one, bad usage, a config naming files
-outside the project) refuse the whole build, sibling included. Template and CSS cases use a small
-project entry template (tests/catalogue/templates/) that includes `hostile/<brief id>.html.j2` only
-for the hostile brief, so its sibling still builds. Each case runs with one job (in briefgen's own
-process, fast); test_the_catalogue_in_one_parallel_build then runs every failing source case at once
-through the default worker processes and expects the same lines.
+outside the project, a source in sources/ linking out of it) refuse the whole build, sibling included.
+Template and CSS cases use a small project entry template (tests/catalogue/templates/) that includes
+`hostile/<brief id>.html.j2` only for the hostile brief, so its sibling still builds. Each case runs
+with one job (in briefgen's own process, fast); test_the_catalogue_in_one_parallel_build then runs
+every failing source case at once through the default worker processes and expects the same lines.
 """
 
 import contextlib
@@ -315,11 +315,22 @@ def _cases() -> list[Case]:
     add(Case(HOSTILE_FILE_NAME, SAMPLE_TEXT, (misnamed,)))
 
     # --- sources that are not plain files inside the project ------------------------------------------
-    not_a_mapping = at(1, 1, "expected keys with values (key: value lines), found text")
-    add(Case("source-symlinked-outside", Link(SECRET), (not_a_mapping,)))
-    # an endless file and a pipe nobody writes to: refused (size cap, not a regular file), never read forever
+    # a source found in sources/ that links out of the project refuses the whole build, as the config's files do
+    links_out_message = "links to .*, outside the project; .*"
+    links_out = at_re(None, None, links_out_message)
+    add(Case("source-symlinked-outside", Link(SECRET), (links_out,), sibling_builds=False))
+    # an endless file and a pipe nobody writes to: refused (a link out, not a regular file), never read forever
     endless = at_re(None, None, ".+")
-    add(Case("source-is-dev-zero", Link("/dev/zero"), (endless,), timeout=60, memory_limit=512 * 1024**2))
+    add(
+        Case(
+            "source-is-dev-zero",
+            Link("/dev/zero"),
+            (endless,),
+            timeout=60,
+            memory_limit=512 * 1024**2,
+            sibling_builds=False,
+        )
+    )
     add(Case("source-is-a-fifo", Fifo(), (endless,), timeout=10))
 
     # --- project templates (the HTML stage) ------------------------------------------------------------
@@ -334,13 +345,15 @@ def _cases() -> list[Case]:
     # the line is wherever Python's recursion limit struck, not necessarily the include (line 14)
     recursion = re.escape("templates/brief.html.j2:") + r"\d+: error: template error: .*recursion.*"
     add(Case(name, SAMPLE_TEXT, (recursion,), files=template_case(name)))
+    # a file in templates/ linking out of the project refuses the whole build before any brief renders
     for name, partial, leak in [
         ("template-stylesheet-symlinked-outside", '<style>{{ stylesheet("leak.css") }}</style>', "leak.css"),
         ("template-include-symlinked-outside", '<pre>{% include "leak.html.j2" %}</pre>', "leak.html.j2"),
         ("template-asset-symlinked-outside", '<img src="{{ asset_url(\'leak.png\') }}" alt="x">', "leak.png"),
     ]:
         files = template_case(name, partial + "\n", files={f"templates/{leak}": Link(SECRET)})
-        add(Case(name, SAMPLE_TEXT, (in_template(name, 1, ".*" + re.escape(f"'{leak}'") + ".*"),), files=files))
+        links_out_here = at_re(None, None, links_out_message, path=f"templates/{leak}")
+        add(Case(name, SAMPLE_TEXT, (links_out_here,), files=files, sibling_builds=False))
     name = "template-embed-symlinked-outside"
     outside = re.escape("template error: 'secret-link.png' is not a file inside the project")
     partial = '<img src="{{ embed(\'secret-link.png\') }}" alt="x">\n'
@@ -701,7 +714,7 @@ def evaluate(case: Case, run: Run) -> list[str]:
         expect(outputs == sorted(formats), f"the manifest lacks the brief's outputs: {entries.get(case.name)}")
     else:
         expect(case.name not in entries, f"the hostile brief is in the manifest: {entries.get(case.name)}")
-        if case.source is not None and case.code == 1:
+        if case.source is not None and case.code == 1 and case.sibling_builds:  # else the build never began
             expect(f"failed  sources/{case.name}.yaml" in proc.stderr, "no 'failed  sources/<name>.yaml' line")
     written = {relative for other in run.cases for relative in case_files(other)}
     appeared = files_under(root) - run.before - written - {f"build/{name}" for name in present}
@@ -752,6 +765,7 @@ GROUPED = [
     if case.source is not None
     and case.code == 1
     and not case.builds
+    and case.sibling_builds
     and not case.args
     and not case.hold_lock
     and case.memory_limit is None
