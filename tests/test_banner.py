@@ -155,3 +155,26 @@ def test_a_banner_of_the_longest_length_is_accepted_and_a_longer_one_refused(tmp
         f" three lines at most: keep it to {BANNER_LENGTH} characters (this one has {BANNER_LENGTH + 1})"
         " and put the rest in the brief"
     ]
+
+
+@pytest.mark.parametrize("theme", ["brief", "memo"])
+def test_a_copys_stamp_has_a_line_of_its_own_under_the_footer(project: Path, theme: str) -> None:
+    (project / f"r-{theme}.csv").write_text(
+        "name,organisation,email,edition\nBob Stone,Cabinet Office,bob@example.org,restricted\n", encoding="utf-8"
+    )
+    out = project / f"dist-{theme}"
+    proc = run_briefgen(
+        "distribute", "--recipients", f"r-{theme}.csv", "--theme", theme, "--out", out, "sources/long.yaml", cwd=project
+    )
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    pages = PdfReader(out / "long" / "bob-stone.pdf").pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, 1):
+        runs = text_lines(page)
+        [stamp] = {round(baseline, 1) for baseline, _, text in runs if "Cabinet Office" in text}
+        # the footer's left item, the event line (the masthead's, on page 1, stands far higher)
+        footer = min(baseline for baseline, _, text in runs if text.startswith("CSTO summit"))
+        assert footer - stamp >= 4 * MM, (
+            f"{theme} page {number}: the footer's baseline is {(footer - stamp) / MM:.1f} mm above the stamp's"
+        )
