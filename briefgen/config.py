@@ -124,8 +124,24 @@ class Fonts(Model):
     headings: FontFamily | None = None
 
 
+BANNER_LENGTH = 200  # what the band every page keeps for a banner holds (templates/common/base.html.j2)
+
+
+def _fits_the_band(banner: str) -> str:
+    """A banner no longer than the band at the top of every page holds: three lines in any theme."""
+    if len(banner) > BANNER_LENGTH:
+        raise ValueError(
+            f"a banner is marked on every page, in a band of three lines at most: keep it to {BANNER_LENGTH}"
+            f" characters (this one has {len(banner)}) and put the rest in the brief"
+        )
+    return banner
+
+
 class Edition(Model):
-    banner: Text | None = Field(None, description="A line marked on every page of this edition, e.g. RESTRICTED.")
+    banner: Annotated[Text, AfterValidator(_fits_the_band)] | None = Field(
+        None,
+        description=f"A line marked on every page of this edition, e.g. RESTRICTED; up to {BANNER_LENGTH} characters.",
+    )
 
 
 DEFAULT_EDITIONS = {
