@@ -129,7 +129,9 @@ class Executor:
     def __enter__(self) -> "Executor":
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # Ctrl-C or an error in the caller: what the workers would still do is unwanted
+            self._stop_workers()
         self._opened.close()
 
     def map(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
@@ -157,11 +159,15 @@ class Executor:
                 for future in finished:
                     yield future.result()
         except BaseException:  # Ctrl-C, or the caller closing this generator early
-            for pool in self._pools:
-                pool.shutdown(wait=False, cancel_futures=True)
-            for child in set(multiprocessing.active_children()) - self._earlier_children:
-                child.terminate()
+            self._stop_workers()
             raise
+
+    def _stop_workers(self) -> None:
+        """Cancel the work queued and end the workers at once, instead of waiting for the work they were given."""
+        for pool in self._pools:
+            pool.shutdown(wait=False, cancel_futures=True)
+        for child in set(multiprocessing.active_children()) - self._earlier_children:
+            child.terminate()
 
     def _workers(self) -> ProcessPoolExecutor:
         """The pool to give the next piece of work to, started on first use; workers are spawned as work needs

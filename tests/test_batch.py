@@ -300,7 +300,12 @@ def start_pdf_build(root: Path, jobs: int, **env: str) -> tuple[subprocess.Popen
 def interrupt(proc: subprocess.Popen[str], first: str) -> None:
     """Ctrl-C: the build must stop with exit 130, saying so, without a traceback."""
     os.killpg(proc.pid, signal.SIGINT)
-    rest, stderr = proc.communicate(timeout=300)
+    try:
+        rest, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say what was still running, then end it
+        left = subprocess.run(["ps", "-o", "pid,stat,etime,args", "-g", str(proc.pid)], capture_output=True, text=True)
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(f"the build did not end within 60 s of Ctrl-C; still running:\n{left.stdout}") from None
     assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "briefgen: interrupted"
