@@ -34,6 +34,7 @@ from briefgen.validate import validate_model
 
 # The group of files every brief's keys cover; the others are named after the theme whose folder holds them.
 SHARED = ""
+CANNOT_NAME_FILES = {".ttf", ".otf", ".woff", ".woff2", ".png", ".jpg", ".jpeg", ".gif", ".webp"}  # fonts, images
 # Templates no brief renders: the catalogue page's, read by every build anyway, and the stamps', read by distribute.
 NOT_FOR_BRIEFS = (CATALOGUE_TEMPLATE, STAMP_TEMPLATE)
 
@@ -118,7 +119,7 @@ def _brief_files(folder: Path) -> list[Path]:
     kept = [path for path in files if path not in waiting]
     newly_kept = kept
     while waiting and newly_kept:
-        texts = [_read(path) for path in newly_kept]
+        texts = [_read(path) for path in newly_kept if path.suffix.lower() not in CANNOT_NAME_FILES]
         newly_kept = [path for path, name in waiting.items() if any(name.encode() in text for text in texts)]
         for path in newly_kept:
             del waiting[path]
