@@ -13,7 +13,7 @@ import jinja2
 
 from briefgen.analyse import Analysis, analyse
 from briefgen.catalogue import catalogue
-from briefgen.config import ProjectConfig, is_host_name, load_config
+from briefgen.config import CONFIG_NAME, ProjectConfig, is_host_name, load_config
 from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
 from briefgen.formats import Format
 from briefgen.labels import format_date, load_labels
@@ -66,6 +66,9 @@ class Project:
         that is not a host name; BriefgenError for a broken config or templates/ linking out of the project."""
         root = Path(root)
         check_templates_confined(root)
+        if target := leads_out_of(root / CONFIG_NAME, root):
+            advice = "the config is read only from inside the project: copy the file here in place of the link"
+            raise BriefgenError([link_out_of_project(root / CONFIG_NAME, target, advice)])
         config = load_config(root)
         if theme is not None and theme not in (themes := theme_names(root)):
             raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes, root)}")])

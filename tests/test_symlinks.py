@@ -141,6 +141,21 @@ def test_a_template_linked_elsewhere_in_the_project_fails_the_next_plain_build(t
     assert code == 1
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_config_linking_out_of_the_project_is_refused(tmp_path: Path, command: str) -> None:
+    target = tmp_path / "outside" / "briefgen.yaml"
+    target.parent.mkdir()
+    target.write_text(f"brand:\n  name: {MARKER}\n", encoding="utf-8")
+    root = project_with_recipients(tmp_path)
+    (root / "briefgen.yaml").symlink_to(target)
+    code, errors = run(root, *COMMANDS[command])
+    advice = "the config is read only from inside the project: copy the file here in place of the link"
+    assert errors == [f"briefgen.yaml: error: links to {target}, outside the project; {advice}"]
+    assert code == 1
+    assert not (root / "build").exists() and not (root / "dist").exists()
+    assert_nothing_leaked(root)
+
+
 def test_links_that_stay_inside_the_project_are_followed(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
     (root / "drafts").mkdir()
