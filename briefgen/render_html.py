@@ -11,6 +11,7 @@ import base64
 import contextvars
 import datetime as dt
 import functools
+import inspect
 import itertools
 import mimetypes
 import re
@@ -193,7 +194,7 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
         keep_trailing_newline=True,
     )
     filters = {"prose": _prose, "prose_inline": _prose_inline, "typo": _typographic, "long_date": _long_date}
-    env.filters.update((name, _on_defined(function)) for name, function in filters.items())
+    env.filters.update((name, _on_defined(name, function)) for name, function in filters.items())
     env.globals.update(
         stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media, roots),
         style=jinja2.pass_context(
@@ -374,14 +375,19 @@ def _outer_blocks(node: nodes.Node) -> Iterator[nodes.Block]:
             yield from _outer_blocks(child)
 
 
-def _on_defined(function: Callable[..., Any]) -> Callable[..., Any]:
+def _on_defined(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """A filter that reports an undefined value as Jinja does ("... has no attribute 'titel'") rather than
-    failing on it with a message about types."""
+    failing on it with a message about types, and arguments it does not take by the filter's name, not by
+    the name of the function behind it."""
+    takes = len(inspect.signature(function).parameters) - 2  # besides the context and the value filtered
 
     @functools.wraps(function)
     def filter_defined(context: jinja2.runtime.Context, value: Any, *args: Any) -> Any:
         if isinstance(value, jinja2.Undefined):
             value._fail_with_undefined_error()
+        if len(args) > takes:
+            allowed = "no arguments" if takes == 0 else f"at most {takes} argument{'s' if takes > 1 else ''}"
+            raise TypeError(f"the filter '{name}' takes {allowed}; it was given {len(args)}")
         return function(context, value, *args)
 
     return jinja2.pass_context(filter_defined)

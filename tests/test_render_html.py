@@ -189,6 +189,17 @@ def test_long_date_on_text_says_what_it_takes(tmp_path: Path) -> None:
     assert line.startswith("templates/brief.html.j2:3: error: template error: long_date takes a date, not str "), line
 
 
+@pytest.mark.parametrize("name", ["typo", "prose", "prose_inline", "long_date"])
+def test_a_filter_given_arguments_it_does_not_take_says_so_by_its_name(tmp_path: Path, name: str) -> None:
+    _, proc = render_with(
+        tmp_path, {"brief.html.j2": broken(3, f'<p>{{{{ assessment.brief.published | {name}("x") }}}}</p>')}
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"templates/brief.html.j2:3: error: template error: the filter '{name}' takes no arguments; it was given 1"
+    ]
+
+
 def test_template_error_in_an_included_partial_names_the_partial(tmp_path: Path) -> None:
     templates = {
         "brief.html.j2": broken(3, '{% include "partials/extra.html.j2" %}'),
