@@ -7,7 +7,7 @@ templates only lay out what the data already says.
 from collections import Counter
 from dataclasses import dataclass
 
-from briefgen.editions import select
+from briefgen.editions import keeps_parts, select
 from briefgen.models import Assessment, ContestedIssue, Lever, Member, Outcome, Source, Stance, Strength, Verdict
 from briefgen.validate import ValidatedAssessment
 
@@ -80,6 +80,7 @@ class Analysis:
     brief_id: str
     edition: str | None
     assessment: Assessment
+    full_text_of_editions: bool  # the full brief (no edition) of an assessment with parts kept to some editions
     scorecard: Scorecard
     matrix: tuple[IssueRow, ...]
     power: Member | None
@@ -105,6 +106,7 @@ def analyse(validated: ValidatedAssessment, edition: str | None = None) -> Analy
         brief_id=validated.brief_id,
         edition=edition,
         assessment=a,
+        full_text_of_editions=edition is None and keeps_parts(validated.assessment),
         scorecard=Scorecard(
             successes=tuple(o for o in a.outcomes if o.verdict is Verdict.SUCCESS),
             mixed=tuple(o for o in a.outcomes if o.verdict is Verdict.MIXED),

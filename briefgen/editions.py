@@ -37,3 +37,14 @@ def select(assessment: Assessment, edition: str | None) -> Assessment:
             "sources": keep(a.sources),
         }
     )
+
+
+def keeps_parts(assessment: Assessment) -> bool:
+    """Whether any item or section is meant for some editions only: the full brief then holds parts that some
+    editions leave out."""
+    a = assessment
+    sections = [part for part in (a.cohesion, a.leverage, a.outlook) if part is not None]
+    items = [*a.key_judgments, *a.outcomes, *a.sources]
+    items += [*(a.cohesion.issues if a.cohesion else []), *(a.leverage.levers if a.leverage else [])]
+    items += [*(a.outlook.scenarios if a.outlook else []), *(a.outlook.indicators if a.outlook else [])]
+    return any(part.audience is not None for part in [*sections, *items])

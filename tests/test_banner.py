@@ -178,3 +178,22 @@ def test_a_copys_stamp_has_a_line_of_its_own_under_the_footer(project: Path, the
         assert footer - stamp >= 4 * MM, (
             f"{theme} page {number}: the footer's baseline is {(footer - stamp) / MM:.1f} mm above the stamp's"
         )
+
+
+FULL_TEXT = "Full text, every audience: holds parts some editions leave out"
+
+
+@pytest.mark.parametrize("theme", ["brief", "memo"])
+def test_the_full_text_of_an_assessment_with_kept_parts_is_marked_on_every_page(tmp_path: Path, theme: str) -> None:
+    """Built without --edition, a brief holds what its editions leave out: each page says so. A brief with no
+    part kept to an edition carries no mark."""
+    judgment = "  - id: russia-stays-aloof\n"
+    kept = long_sample().replace(judgment, judgment + "    audience: [restricted]\n", 1)
+    assert kept != long_sample()
+    root = make_project(tmp_path / "project", {"kept.yaml": kept, "plain.yaml": long_sample()})
+    proc = run_briefgen("build", "--format", "pdf", "--theme", theme, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    pages = page_texts(root / "build" / "kept.pdf")
+    assert len(pages) >= 2
+    assert [n for n, text in enumerate(pages, 1) if squeeze(FULL_TEXT) not in squeeze(text)] == []
+    assert all("every audience" not in text.casefold() for text in page_texts(root / "build" / "plain.pdf"))
