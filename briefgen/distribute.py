@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from anyascii import anyascii
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationError, ValidationInfo
 
-from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.formats import COPY_ID_KEY
 from briefgen.load import SourceDocument, load_source
 from briefgen.models import EMAIL_PATTERN, SINGLE_LINE_PATTERN, Identifier, Model, Text, closest, suggestion
 from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, stamp_letters
-from briefgen.publish import TEMPORARY_SUFFIX, exclusive, remove_output, write_atomically
+from briefgen.publish import TEMPORARY_SUFFIX, check_output_folder, exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
 from briefgen.trace import is_distribution_manifest
@@ -364,23 +364,10 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12].upper()
 
 
-def _check_output_folder(out_dir: Path, project: Project) -> None:
-    """Refuse, as bad usage, the project folder, a folder in its sources or templates, or a folder whose
-    manifest.json is not a distribution's, as the output folder: a distribution deletes there the PDFs that
-    no manifest of its lists, and writes its own manifest over the one there."""
-    out, root = out_dir.resolve(), project.root.resolve()
-    inside = [f"is the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
-    if out == root or inside:
-        problem = inside[0] if inside else "is the project folder"
-    elif (problem := _foreign_manifest(out_dir / MANIFEST_NAME)) is None:
-        return
-    message = f"--out: {display_path(out_dir)} {problem}; give distribute a folder of its own, such as dist"
-    raise UsageError([Diagnostic("briefgen", message)])
-
-
 def _foreign_manifest(manifest: Path) -> str | None:
-    """What is wrong with a manifest.json that a distribution may not write over (a build's, or one that cannot
-    be read as a distribution's); None when there is none, or it is a distribution's."""
+    """What is wrong with a manifest.json that a distribution may not write over, for it deletes there the PDFs
+    that no manifest of its lists, and writes its own manifest over the one there (a build's, or one that
+    cannot be read as a distribution's); None when there is none, or it is a distribution's."""
     if not manifest.exists():
         return None
     try:
@@ -410,7 +397,8 @@ def distribute(
     there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
     (left by a run that was killed); on_removed gets their paths in out_dir, when there are any. A run that
     is interrupted or fails writes the manifest of the copies it finished and deletes the others.
-    UsageError when out_dir is the project folder or lies in its sources or templates.
+    UsageError when out_dir is the project folder, lies in its sources or templates, or holds a manifest.json
+    that is not a distribution's.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
@@ -418,7 +406,7 @@ def distribute(
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
-    _check_output_folder(out_dir, project)
+    check_output_folder(out_dir, project, "distribute", "dist", _foreign_manifest)
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]

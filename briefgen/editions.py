@@ -6,6 +6,7 @@ everything. Validation has already made sure nothing kept rests on something
 left out.
 """
 
+from collections.abc import Iterator
 from typing import TypeVar
 
 from briefgen.models import Assessment, Restrictable
@@ -42,9 +43,10 @@ def select(assessment: Assessment, edition: str | None) -> Assessment:
 def keeps_parts(assessment: Assessment) -> bool:
     """Whether any item or section is meant for some editions only: the full brief then holds parts that some
     editions leave out."""
-    a = assessment
-    sections = [part for part in (a.cohesion, a.leverage, a.outlook) if part is not None]
-    items = [*a.key_judgments, *a.outcomes, *a.sources]
-    items += [*(a.cohesion.issues if a.cohesion else []), *(a.leverage.levers if a.leverage else [])]
-    items += [*(a.outlook.scenarios if a.outlook else []), *(a.outlook.indicators if a.outlook else [])]
-    return any(part.audience is not None for part in [*sections, *items])
+    return any(part.audience is not None for part in restrictables(assessment))
+
+
+def restrictables(a: Assessment) -> Iterator[Restrictable]:
+    """Every item and section of a full assessment that may carry an audience."""
+    yield from (*a.key_judgments, *a.outcomes, *a.sources, a.cohesion, *a.cohesion.issues)
+    yield from (a.leverage, *a.leverage.levers, a.outlook, *a.outlook.scenarios, *a.outlook.indicators)

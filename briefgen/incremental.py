@@ -83,11 +83,6 @@ def shared_digest(project: Project) -> str:
     return _shared_digest(project, key_files(project).get(SHARED, []))
 
 
-def theme_digests(project: Project) -> dict[str, str]:
-    """For each theme folder name, in the project or built in, the digest of its files (theme.yaml aside)."""
-    return {theme: _digest(project, files) for theme, files in key_files(project).items() if theme != SHARED}
-
-
 def _shared_digest(project: Project, files: Iterable[Path]) -> str:
     versions_options_and_config = (
         __version__,
@@ -223,7 +218,7 @@ def cache_key(
     digests: Mapping[str, str],
 ) -> str:
     """The key of one output of one source (by its file_hash), in one edition, rendered with a theme and
-    the themes it extends (their digests from theme_digests)."""
+    the themes it extends (their digests, by theme folder name)."""
     parts = [shared, str(output_format), edition or "", source_hash or "absent"]
     parts += [f"{theme}={digests.get(theme, 'absent')}" for theme in themes]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()

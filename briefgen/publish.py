@@ -88,7 +88,7 @@ def build(
     sources = distinct_sources(sources)
     for edition in editions:
         project.check_edition(edition)
-    _check_output_folder(out_dir, project)
+    check_output_folder(out_dir, project, "the build", "build", _a_distribution)
     with exclusive(out_dir):
         # What the keys cover is read before anything renders; a brief that saw a file change is keyed by none.
         state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
@@ -208,31 +208,32 @@ def _current(entry: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if key not in ("outdated", "errors")}
 
 
-def _check_output_folder(out_dir: Path, project: Project) -> None:
-    """Refuse, as bad usage, the project folder, a folder in its sources or templates, or a distribution's
-    folder as the output folder: a build there would mix its files with the project's, or replace the
-    distribution's manifest, the only record of whom each stamped copy went to."""
+def check_output_folder(
+    out_dir: Path, project: Project, who: str, suggested: str, manifest_problem: Callable[[Path], str | None]
+) -> None:
+    """Refuse, as bad usage, the project folder or a folder in its sources or templates as the output folder of
+    `who` (the build, distribute), or a folder whose manifest.json manifest_problem finds fault with (says what
+    is wrong; None when nothing is)."""
     out, root = out_dir.resolve(), project.root.resolve()
-    inside = [f"the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
+    inside = [f"is the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
     if out == root or inside:
-        where = inside[0] if inside else "the project folder"
-        message = f"--out: {display_path(out_dir)} is {where}; give the build a folder of its own, such as build"
-        raise UsageError([Diagnostic("briefgen", message)])
-    if _lists_copies(out_dir / MANIFEST_NAME):
-        message = (
-            f"--out: {display_path(out_dir)} holds a distribution (its {MANIFEST_NAME} lists stamped copies, and a"
-            " build would replace it); give the build a folder of its own, such as build"
-        )
-        raise UsageError([Diagnostic("briefgen", message)])
+        problem = inside[0] if inside else "is the project folder"
+    elif (problem := manifest_problem(out_dir / MANIFEST_NAME)) is None:
+        return
+    message = f"--out: {display_path(out_dir)} {problem}; give {who} a folder of its own, such as {suggested}"
+    raise UsageError([Diagnostic("briefgen", message)])
 
 
-def _lists_copies(manifest: Path) -> bool:
-    """Whether a file is a distribution's manifest."""
+def _a_distribution(manifest: Path) -> str | None:
+    """What is wrong with building where a distribution's manifest lies, the only record of whom each stamped
+    copy went to; None when no distribution's manifest is there."""
     try:
         document = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return is_distribution_manifest(document)
+        return None
+    if not is_distribution_manifest(document):
+        return None
+    return f"holds a distribution (its {MANIFEST_NAME} lists stamped copies, and a build would replace it)"
 
 
 def _entry_key(entry: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from anyascii import anyascii
 from pydantic import BaseModel, ValidationError
 
+from briefgen.editions import restrictables
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.load import DataPath, SourceDocument, Unreadable
 from briefgen.load import brief_id as brief_id_of
@@ -210,7 +211,7 @@ def cross_check(assessment: Assessment, editions: Collection[str] | None = None)
 
 def _audiences(a: Assessment, editions: Collection[str] | None) -> Iterator[Problem]:
     """Nothing may show in an edition where what it rests on is left out."""
-    named = {edition for item in _restrictables(a) for edition in item.audience or ()}
+    named = {edition for item in restrictables(a) for edition in item.audience or ()}
     everywhere = set(editions) if editions else named | {"*"}
 
     def seen_in(item: Restrictable) -> set[str]:
@@ -231,11 +232,6 @@ def _audiences(a: Assessment, editions: Collection[str] | None) -> Iterator[Prob
         if target is not None and seen_in(indicator) - seen_in(target):
             message = f"points to scenario '{target.id}', which some of this indicator's editions leave out"
             yield Problem(("outlook", "indicators", index, "points_to"), message)
-
-
-def _restrictables(a: Assessment) -> Iterator[Restrictable]:
-    yield from (*a.key_judgments, *a.outcomes, *a.sources, a.cohesion, *a.cohesion.issues)
-    yield from (a.leverage, *a.leverage.levers, a.outlook, *a.outlook.scenarios, *a.outlook.indicators)
 
 
 def _value_at(data: Any, keys: DataPath) -> Any:
