@@ -23,7 +23,7 @@ from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.incremental import KeyInputs, inputs_unchanged, recorded_inputs
 from briefgen.load import brief_id
 from briefgen.pipeline import Format, Project, RenderedBrief, distinct_sources, render_index
-from briefgen.trace import is_distribution_manifest
+from briefgen.trace import holds_distribution_manifest
 
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
@@ -227,11 +227,7 @@ def check_output_folder(
 def _a_distribution(manifest: Path) -> str | None:
     """What is wrong with building where a distribution's manifest lies, the only record of whom each stamped
     copy went to; None when no distribution's manifest is there."""
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not is_distribution_manifest(document):
+    if not holds_distribution_manifest(manifest):
         return None
     return f"holds a distribution (its {MANIFEST_NAME} lists stamped copies, and a build would replace it)"
 

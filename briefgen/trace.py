@@ -141,7 +141,7 @@ def manifest_for(pdf: Path) -> Path:
         return DEFAULT_MANIFEST
     brief_folder = pdf.absolute().parent
     for folder in (brief_folder, brief_folder.parent):
-        if _holds_distribution_manifest(candidate := folder / DEFAULT_MANIFEST.name):
+        if holds_distribution_manifest(candidate := folder / DEFAULT_MANIFEST.name):
             return candidate
     message = (
         f"no {DEFAULT_MANIFEST} here, and no distribution's manifest.json in this copy's folder or the one above;"
@@ -150,7 +150,8 @@ def manifest_for(pdf: Path) -> Path:
     raise BriefgenError([Diagnostic(display_path(pdf), message)])
 
 
-def _holds_distribution_manifest(path: Path) -> bool:
+def holds_distribution_manifest(path: Path) -> bool:
+    """Whether a file is a distribution's manifest (False when it is missing or unreadable)."""
     try:
         return is_distribution_manifest(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
