@@ -1,10 +1,11 @@
-"""Python's garbage collector in a long-lived worker: what setting long-lived objects aside saves.
+"""Python's garbage collector in a long-lived worker: what a build worker's handling of it saves.
 
 Two child processes, one after the other, each render the sample (pdf) M times:
 
   plain     render_brief in a loop, the collector as Python sets it up
-  worker    briefgen.batch.run_many in a loop, as a build worker renders: long-lived objects (modules,
-            fonts, compiled templates, parsed stylesheets) frozen after the first render
+  worker    briefgen.batch.run_many in a loop, as a build worker renders: the collector paused during each
+            render and one full pass after it; long-lived objects (modules, fonts, compiled templates,
+            parsed stylesheets) frozen after the first render
 
 Each times every collection with gc.callbacks, so the time the collector takes is measured directly
 rather than read off wall-clock differences, which move by 20% on a shared machine. Reports, per render

@@ -76,13 +76,19 @@ def run(task: RenderTask) -> TaskResult:
 def run_many(task: RenderTask) -> TaskResult:
     """Render one task in a process that renders many (a build worker, or a build with one job).
 
-    After the process's first render, what lasts from it (modules, fonts, compiled templates, parsed
-    stylesheets) is set aside from Python's cyclic garbage collector, whose full collections would
-    otherwise scan it again and again: about 60 ms of every later render (bench/collector.py).
+    Python's cyclic garbage collector is off while the brief renders, and makes one full pass over what
+    the render left when it is done: run during a render, its passes scan the growing document again and
+    again, and nothing of it can be freed before the render ends. After the process's first render, what
+    lasts from it (modules, fonts, compiled templates, parsed stylesheets) is set aside from the collector
+    for good (bench/collector.py measures both).
     """
-    result = run(task)
-    _freeze_after_first_render()
-    return result
+    gc.disable()
+    try:
+        return run(task)
+    finally:
+        gc.enable()
+        gc.collect()
+        _freeze_once()
 
 
 def _freeze_what_exists() -> None:
@@ -92,7 +98,7 @@ def _freeze_what_exists() -> None:
     gc.freeze()
 
 
-_freeze_after_first_render = functools.cache(_freeze_what_exists)
+_freeze_once = functools.cache(gc.freeze)  # after a collection: what it leaves lasts
 
 
 def render_all(tasks: Iterable[RenderTask], executor: "Executor") -> Iterator[TaskResult]:
