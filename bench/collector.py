@@ -4,8 +4,8 @@ Two child processes, one after the other, each render the sample (pdf) M times:
 
   plain     render_brief in a loop, the collector as Python sets it up
   worker    briefgen.batch.run_many in a loop, as a build worker renders: the collector paused during each
-            render and one full pass after it; long-lived objects (modules, fonts, compiled templates,
-            parsed stylesheets) frozen after the first render
+            render, then one pass over its youngest generation (what the render allocated); modules and
+            fonts set aside from the collector (frozen) before the first render
 
 Each times every collection with gc.callbacks, so the time the collector takes is measured directly
 rather than read off wall-clock differences, which move by 20% on a shared machine. Reports, per render
@@ -73,14 +73,16 @@ def run_leg(leg: str, root: Path, renders: int) -> dict:
 
 
 def child(leg: str, root: Path, renders: int) -> None:
-    from briefgen.batch import RenderTask, run_many
+    from briefgen.batch import RenderTask, prepare_worker, run_many
     from briefgen.pipeline import Format, Project, render_brief
 
+    if leg == "worker":
+        prepare_worker()
     project = Project.open(root)
     source = root / "sources" / "brief-001.yaml"
     task = RenderTask(source, project, (Format.PDF,))
     render = (lambda: render_brief(source, project, [Format.PDF])) if leg == "plain" else (lambda: run_many(task))
-    render()  # the first render warms caches (and, as a worker, sets long-lived objects aside)
+    render()  # the first render warms caches
 
     spent, started = [0.0, 0.0, 0.0], [0.0]
 

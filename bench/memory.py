@@ -3,8 +3,8 @@
 Four child processes, run side by side (each its own process, so one's memory cannot blur another's):
 
   shared    what a build worker does: briefgen.batch.run_many on the sample (pdf only) M times in one
-            process, with the one FontConfiguration that briefgen.print_pdf caches per process and,
-            after the first render, the long-lived objects set aside from the garbage collector
+            process, set up as a worker is (briefgen.batch.prepare_worker), with the one FontConfiguration
+            that briefgen.print_pdf caches per process
   fresh     for contrast: WeasyPrint called directly on the sample's print HTML, with a new
             weasyprint.text.fonts.FontConfiguration per render (what print_pdf avoids), fewer times
   direct    the control: WeasyPrint called directly on the same HTML with one FontConfiguration for
@@ -144,12 +144,13 @@ def child(leg: str, root: Path, renders: int) -> None:
     """Render the sample `renders` times in this process; report RSS after render 20 and at the end."""
     source = root / "sources" / "brief-001.yaml"
     if leg == "shared":
-        from briefgen.batch import RenderTask, run_many
+        from briefgen.batch import RenderTask, prepare_worker, run_many
         from briefgen.pipeline import Format, Project
 
         task = RenderTask(source, Project.open(root), (Format.PDF,))
+        prepare_worker()
 
-        def render() -> None:  # as a build worker renders: run_many sets long-lived objects aside
+        def render() -> None:  # as a build worker renders
             result = run_many(task)
             if result.rendered is None:
                 raise SystemExit("\n".join(map(str, result.errors)))

@@ -74,39 +74,27 @@ def run(task: RenderTask) -> TaskResult:
 
 
 def run_many(task: RenderTask) -> TaskResult:
-    """Render one task in a process that renders many (a build worker, or a build with one job).
+    """Render one task in one of our processes: a build worker, or the build's own with one job.
 
-    Python's cyclic garbage collector is off while the brief renders, and makes one full pass over what
-    the render left when it is done: run during a render, its passes scan the growing document again and
-    again, and nothing of it can be freed before the render ends. After the process's first render, what
-    lasts from it (modules, fonts, compiled templates, parsed stylesheets) is set aside from the collector
-    for good (bench/collector.py measures both).
+    Python's cyclic garbage collector is paused while the brief renders, then collects the youngest
+    generation once, which holds exactly what the render allocated: run during a render, its passes
+    scan the growing document again and again, and nothing of it can be freed before the render ends
+    (bench/collector.py). The collector is left as it was found, on or off.
     """
+    collecting = gc.isenabled()
     gc.disable()
     try:
         return run(task)
     finally:
-        gc.enable()
-        gc.collect()
-        _freeze_once()
-
-
-def _freeze_what_exists() -> None:
-    """Move every live object out of the cyclic garbage collector's sight, collecting garbage first:
-    a frozen garbage object would never be freed."""
-    gc.collect()
-    gc.freeze()
-
-
-_freeze_once = functools.cache(gc.freeze)  # after a collection: what it leaves lasts
+        if collecting:
+            gc.enable()
+        gc.collect(0)
 
 
 def render_all(tasks: Iterable[RenderTask], executor: "Executor") -> Iterator[TaskResult]:
     """Render every task with the executor, yielding results as they finish."""
-    tasks = list(tasks)
-    # on a shared cluster, leave its workers' garbage collector alone; a lone brief has nothing to set aside for
-    work = run if executor.scheduler is not None or len(tasks) <= 1 else run_many
-    yield from executor.map(work, tasks)
+    work = run if executor.scheduler is not None else run_many  # a shared cluster's collector is left alone
+    yield from executor.map(work, list(tasks))
 
 
 class Executor:
@@ -227,11 +215,17 @@ def _showing_paths_from(folder: Path, work: Callable[[T], R], item: T) -> R:
 
 
 def _warm_up(scratch: str) -> None:
-    """Set up a worker as it starts: Ctrl-C left to the parent, temporary files in its folder, WeasyPrint
-    imported and the fonts set up once; then set aside what lasts of that."""
+    """Set up a worker as it starts: Ctrl-C left to the parent, temporary files in its folder, then ready."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tempfile.tempdir = scratch
+    prepare_worker()
+
+
+def prepare_worker() -> None:
+    """What a worker does before its first brief: import WeasyPrint and set up the fonts, once; then set
+    aside what exists, which lasts as long as the worker, from the garbage collector's full passes."""
     from briefgen import print_pdf
 
     print_pdf.warm_up()
-    _freeze_what_exists()
+    gc.collect()
+    gc.freeze()
