@@ -7,33 +7,48 @@ Two child processes, one after the other, each render the sample (pdf) M times:
             render, then one pass over its youngest generation (what the render allocated); modules and
             fonts set aside from the collector (frozen) before the first render
 
+With --long K, both legs then render a long document as well, fewer times: the sample's print HTML
+with its body repeated K times (about 6 K pages), printed by briefgen.print_pdf, plainly or with the
+collector paused as a worker pauses it. The longer the document, the more often the collector's
+passes scan it during a render.
+
 Each times every collection with gc.callbacks, so the time the collector takes is measured directly
 rather than read off wall-clock differences, which move by 20% on a shared machine. Reports, per render
 after the first, the collector's milliseconds by generation, CPU seconds per render, and peak RSS.
 
-    python bench/collector.py [--renders 15]
+    python bench/collector.py [--renders 15] [--long 8]
 """
 
 import argparse
+import contextlib
 import gc
+import re
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import common
+
+if TYPE_CHECKING:
+    from briefgen.pipeline import Project
+
+LONG_RENDERS = 3  # renders per leg of the long document, after the first
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renders", type=int, default=15, help="renders per leg after the first (default 15)")
+    parser.add_argument("--long", type=int, default=0, help="also render the sample repeated K times (e.g. 8)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("--child", choices=("plain", "worker"), help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.project, args.renders)
+        child(args.child, args.project, args.renders, args.long)
         return
 
     common.print_machine(f"collector: time in Python's garbage collector over {args.renders} renders per leg")
@@ -43,11 +58,22 @@ def main() -> None:
             leg: common.retrying(f"{leg} leg", lambda leg=leg: run_leg(leg, root, args.renders))
             for leg in ("plain", "worker")
         }
+        long_legs = {
+            leg: common.retrying(f"{leg} leg, long", lambda leg=leg: run_leg(leg, root, LONG_RENDERS, args.long))
+            for leg in (("plain", "worker") if args.long > 1 else ())
+        }
     finally:
         common.remove_project(root, args.keep)
 
+    report("the sample", legs)
+    if long_legs:
+        report(f"the sample's body {args.long} times over ({long_legs['plain']['pages']} pages)", long_legs)
+    print(f"load average at the end: {common.load_average()}")
+
+
+def report(what: str, legs: dict[str, dict]) -> None:
     print()
-    print("results (per render, after each process's first)")
+    print(f"results for {what} (per render, after each process's first)")
     for leg, result in legs.items():
         spent = result["gc_seconds"]
         print(
@@ -59,20 +85,21 @@ def main() -> None:
     print()
     print(
         f"collector time saved per render: {saved * 1000:.0f} ms,"
-        f" {saved / legs['plain']['cpu']:.0%} of a plain render's CPU time (no target)"
+        f" {saved / legs['plain']['cpu']:.0%} of a plain render's CPU time;"
+        f" CPU per render {legs['worker']['cpu'] / legs['plain']['cpu'] - 1:+.0%} (no target)"
     )
-    print(f"load average at the end: {common.load_average()}")
 
 
-def run_leg(leg: str, root: Path, renders: int) -> dict:
+def run_leg(leg: str, root: Path, renders: int, long: int = 0) -> dict:
     command = [sys.executable, __file__, "--child", leg, "--project", str(root), "--renders", str(renders)]
+    command += ["--long", str(long)]
     proc = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if proc.returncode != 0:
         raise common.CommandFailed(command, proc.returncode, proc.stdout, proc.stderr)
     return common.parse_result(proc.stdout)
 
 
-def child(leg: str, root: Path, renders: int) -> None:
+def child(leg: str, root: Path, renders: int, long: int) -> None:
     from briefgen.batch import RenderTask, prepare_worker, run_many
     from briefgen.pipeline import Format, Project, render_brief
 
@@ -82,6 +109,9 @@ def child(leg: str, root: Path, renders: int) -> None:
     source = root / "sources" / "brief-001.yaml"
     task = RenderTask(source, project, (Format.PDF,))
     render = (lambda: render_brief(source, project, [Format.PDF])) if leg == "plain" else (lambda: run_many(task))
+    pages = [0]
+    if long > 1:
+        render = long_render(leg, project, source, long, pages)
     render()  # the first render warms caches
 
     spent, started = [0.0, 0.0, 0.0], [0.0]
@@ -102,8 +132,28 @@ def child(leg: str, root: Path, renders: int) -> None:
             "gc_seconds": [value / renders for value in spent],
             "cpu": cpu / renders,
             "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "pages": pages[0],
         }
     )
+
+
+def long_render(leg: str, project: "Project", source: Path, times: int, pages: list[int]) -> Callable[[], None]:
+    """A render of the sample's print HTML with its body repeated, as the leg renders (the count of pages
+    goes into pages)."""
+    from briefgen.batch import collector_paused
+    from briefgen.print_pdf import print_pdf
+
+    html = common.print_html(source, project.root)
+    body = re.search(r"(<body[^>]*>)(.*)(</body>)", html, re.S)
+    assert body is not None
+    html = html[: body.start(2)] + body.group(2) * times + html[body.end(2) :]
+
+    def render() -> None:
+        with collector_paused() if leg == "worker" else contextlib.nullcontext():
+            printed = print_pdf(html, base_dir=project.root, allowed_roots=project.allowed_roots, shown_as=source.name)
+        pages[0] = printed.pages
+
+    return render
 
 
 if __name__ == "__main__":

@@ -74,17 +74,22 @@ def run(task: RenderTask) -> TaskResult:
 
 
 def run_many(task: RenderTask) -> TaskResult:
-    """Render one task in one of our processes: a build worker, or the build's own with one job.
+    """Render one task in one of our processes (a build worker, or the build's own with one job), the
+    garbage collector paused while it renders."""
+    with collector_paused():
+        return run(task)
 
-    Python's cyclic garbage collector is paused while the brief renders, then collects the youngest
-    generation once, which holds exactly what the render allocated: run during a render, its passes
-    scan the growing document again and again, and nothing of it can be freed before the render ends
-    (bench/collector.py). The collector is left as it was found, on or off.
-    """
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a render, then run once on its youngest generation,
+    which holds exactly what the render allocated. Run during a render, its passes scan the growing
+    document again and again, and nothing of it can be freed before the render ends (bench/collector.py).
+    The collector is left as it was found, on or off."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return run(task)
+        yield
     finally:
         if collecting:
             gc.enable()
