@@ -82,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
 def validate_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.pipeline import read_assessment
 
+    _report(project.config_warnings)
     sources = list(args.paths) or _sources((), project)  # a named path is read like a source: it counts below
     failed = 0
     labels_checked: dict[tuple[str, str], BriefgenError | None] = {}
@@ -128,6 +129,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
     if Format.PDF in args.formats and subsetter_missing():
         print(SUBSETTER_WARNING, file=sys.stderr)
     with BuildReporter(len(sources), args.quiet) as reporter:
+        reporter.config_warnings(project.config_warnings)
         try:
             manifest = build(
                 sources,
@@ -161,6 +163,7 @@ def render_command(args: argparse.Namespace, project: "Project") -> int:
     output_format = format_for(args.output)
     project.check_edition(args.edition)
     [source] = _sources([args.path], project)
+    _report(project.config_warnings)
     rendered = render_brief(source, project, [output_format], args.edition)
     _report(rendered.warnings)
     write_atomically(args.output, rendered.outputs[output_format])
@@ -182,6 +185,7 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs
     from briefgen.distribute import distribute, load_recipients
 
+    _report(project.config_warnings)
     sources = _sources(args.paths, project)
     recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
     jobs = args.jobs or default_jobs()

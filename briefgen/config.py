@@ -1,21 +1,26 @@
 """The project config, ``briefgen.yaml``: brand, colours, fonts, paper, language, theme, network.
 
 It is loaded and validated like a source, with the same ``PATH:LINE:COL`` errors;
-file paths in it (logo, fonts) must name regular files inside the project.
+file paths in it (logo, fonts) must name regular files inside the project. A valid config
+may still raise warnings, located the same way, that never fail a command: a font file whose
+weight or style contradicts the face it is given for.
 """
 
 import ipaddress
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
+from briefgen.errors import Diagnostic, Severity
 from briefgen.load import load_source
 from briefgen.models import COLOUR_PATTERN, LANGUAGE_PATTERN, Identifier, Model, Text, ThemeRef
 from briefgen.theming import theme_names
-from briefgen.validate import validate_model
+from briefgen.validate import Problem, locate, validate_model
 
 CONFIG_NAME = "briefgen.yaml"
 HOST_NAME = re.compile(
@@ -187,13 +192,95 @@ class ProjectConfig(Model):
     network: Network = Network()
 
 
-def load_config(root: Path) -> ProjectConfig:
+FACES = ("regular", "italic", "bold")  # the faces of a FontFamily, each named by its kind (see _kind)
+BOLD_WEIGHT = 600  # OS/2 usWeightClass from semibold up counts as bold
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A project's checked config, the warnings checking it raised, and the font files to print under the
+    family name the config gives them (each a path relative to the project, and that name)."""
+
+    config: ProjectConfig
+    warnings: tuple[Diagnostic, ...] = ()
+    renamed_fonts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """What a font file says it is: its family (the typographic one when it names one), weight and style."""
+
+    family: str
+    weight: int
+    italic: bool
+
+    @property
+    def bold(self) -> bool:
+        return self.weight >= BOLD_WEIGHT
+
+
+def load_config(root: Path) -> LoadedConfig:
     """The project's config from ``briefgen.yaml``, or the defaults when there is none; its theme must be one
     the project has."""
     path = root / CONFIG_NAME
     if not path.is_file():
-        return ProjectConfig()
+        return LoadedConfig(ProjectConfig())
     document = load_source(path, allow_empty=True)
     if document.data is None:
-        return ProjectConfig()
-    return validate_model(document, ProjectConfig, context={"root": root, "theme": theme_names(root)})
+        return LoadedConfig(ProjectConfig())
+    config = validate_model(document, ProjectConfig, context={"root": root, "theme": theme_names(root)})
+    families = {
+        role: (family, _faces_of(family, root))
+        for role, family in (("body", config.fonts.body), ("headings", config.fonts.headings))
+        if family is not None
+    }
+    warnings = [
+        locate(problem, document)
+        for role, (family, faces) in families.items()
+        for problem in _contradicted_faces(role, family, faces)
+    ]
+    renamed = tuple(
+        (file, family.family)
+        for family, faces in families.values()
+        if len({face.family for face in faces.values()}) > 1
+        for file in dict.fromkeys(getattr(family, name) for name in faces)
+    )
+    return LoadedConfig(config, tuple(warnings), renamed)
+
+
+def _faces_of(family: FontFamily, root: Path) -> dict[str, FontFace]:
+    """What each file the family names says it is, by the face the config gives it for."""
+    return {name: _face_in(root / file) for name in FACES if (file := getattr(family, name)) is not None}
+
+
+def _face_in(path: Path) -> FontFace:
+    from fontTools.ttLib import TTFont  # only projects with fonts of their own pay for the import
+
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        names = font["name"]
+        family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+        if "OS/2" in font:
+            return FontFace(family, font["OS/2"].usWeightClass, bool(font["OS/2"].fsSelection & 1))
+        style = font["head"].macStyle  # bit 0 bold, bit 1 italic
+        return FontFace(family, 700 if style & 1 else 400, bool(style & 2))
+
+
+def _contradicted_faces(role: str, family: FontFamily, faces: dict[str, FontFace]) -> Iterator[Problem]:
+    """A warning for each file whose weight or style is not that of the face the config gives it for."""
+    for name, face in faces.items():
+        found = _kind(face.bold, face.italic)
+        if found != name:
+            message = (
+                f"'{getattr(family, name)}' is {_a(found)} face ('{face.family}', weight {face.weight}), given as the "
+                f"{name} of '{family.family}': {name} text will print {found}; give {_a(name)} file"
+            )
+            yield Problem(("fonts", role, name), message, severity=Severity.WARNING)
+
+
+def _a(words: str) -> str:
+    return f"{'an' if words.startswith('i') else 'a'} {words}"
+
+
+def _kind(bold: bool, italic: bool) -> str:
+    """A face's kind in words: regular, italic, bold or bold italic."""
+    return " ".join(word for word, has in (("bold", bold), ("italic", italic)) if has) or "regular"

@@ -82,6 +82,12 @@ class BuildReporter:
         label = "built  " if built else "skipped"
         self.out.print(f"{label} {entry.get('id')}: {paths}{suffix}", markup=False)
 
+    def config_warnings(self, warnings: tuple[Diagnostic, ...]) -> None:
+        """Print the config's warnings (unless quiet) and count them with the briefs'."""
+        self.warnings += len(warnings)
+        if not self.quiet:
+            self.diagnostics(warnings)
+
     def removed(self, brief_ids: list[str]) -> None:
         """Say whose outputs a build deleted because their sources are gone."""
         if not self.quiet:

@@ -53,12 +53,16 @@ class Project:
     """A brief project: a folder with ``sources/``, and optionally ``templates/`` and ``briefgen.yaml``.
 
     ``theme`` overrides the theme of every brief; ``allowed_hosts`` adds to the config's web hosts.
+    ``config_warnings`` are what checking the config found that does not stop it (the commands print them
+    once); ``renamed_fonts`` the config's font files printed under its family names (see print_pdf).
     """
 
     root: Path
     config: ProjectConfig = field(default_factory=ProjectConfig)
     theme: str | None = None
     extra_hosts: tuple[str, ...] = ()
+    config_warnings: tuple[Diagnostic, ...] = ()
+    renamed_fonts: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def open(cls, root: Path | str, theme: str | None = None, allow_hosts: Collection[str] = ()) -> "Project":
@@ -69,7 +73,7 @@ class Project:
         if target := leads_out_of(root / CONFIG_NAME, root):
             advice = "the config is read only from inside the project: copy the file here in place of the link"
             raise BriefgenError([link_out_of_project(root / CONFIG_NAME, target, advice)])
-        config = load_config(root)
+        loaded = load_config(root)
         if theme is not None and theme not in (themes := theme_names(root)):
             raise UsageError([Diagnostic("briefgen", f"--theme: {no_such_theme(theme, themes, root)}")])
         if bad := [host for host in allow_hosts if not is_host_name(host)]:
@@ -77,7 +81,7 @@ class Project:
             raise UsageError(
                 [Diagnostic("briefgen", f"--allow-host: '{host}' is not a host name; {hint}") for host in bad]
             )
-        return cls(root, config, theme, tuple(allow_hosts))
+        return cls(root, loaded.config, theme, tuple(allow_hosts), loaded.warnings, loaded.renamed_fonts)
 
     @property
     def sources_dir(self) -> Path:
@@ -199,6 +203,7 @@ def render_brief(
             allowed_roots=project.allowed_roots,
             allowed_hosts=project.allowed_hosts,
             shown_as=display_path(path),
+            renamed_fonts=tuple(((project.root / file).resolve(), family) for file, family in project.renamed_fonts),
         )
         outputs[Format.PDF] = printed.data
         pages = printed.pages

@@ -4,7 +4,9 @@ WeasyPrint is imported here and nowhere else, so commands that print nothing
 start fast. Every resource the document asks for goes through one fetcher: it
 reads regular files inside the allowed folders and small ``data:`` URLs, and
 reaches the network only for hosts the user listed, never following redirects
-nor connecting to private, loopback or link-local addresses. Anything else
+nor connecting to private, loopback or link-local addresses. Font files of the
+config whose faces come from different families are handed to the printer under
+the config's family name (see ``_under_family``). Anything else
 fails the brief with an error naming the URL, at the url() of the stylesheet
 file that asked for it when one did. A stylesheet file's relative URLs resolve
 against its own folder; everything else's against the project folder.
@@ -13,12 +15,13 @@ against its own folder; everything else's against the project folder.
 import atexit
 import contextlib
 import functools
+import io
 import ipaddress
 import logging
 import mimetypes
 import re
 import socket
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,6 +36,7 @@ with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse, url_join
+from fontTools.ttLib import TTFont
 
 MAX_DATA_URL_BYTES = 2_000_000
 PLACE = re.compile(r",? at (\d+):(\d+)")  # where in a stylesheet WeasyPrint's warning points
@@ -57,14 +61,23 @@ class _Failure(NamedTuple):
 
 
 class ProjectFetcher(weasyprint.URLFetcher):
-    """Fetches regular files inside the allowed folders, small data: URLs, and only the listed web hosts."""
+    """Fetches regular files inside the allowed folders, small data: URLs, and only the listed web hosts.
 
-    def __init__(self, allowed_roots: Sequence[Path], allowed_hosts: Collection[str] = ()) -> None:
+    renamed_fonts maps font files (resolved paths) to the family name to hand them over under.
+    """
+
+    def __init__(
+        self,
+        allowed_roots: Sequence[Path],
+        allowed_hosts: Collection[str] = (),
+        renamed_fonts: Mapping[Path, str] | None = None,
+    ) -> None:
         super().__init__(
             timeout=10, allowed_protocols=("file", "data", "http", "https"), allow_redirects=False, fail_on_errors=True
         )
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
         self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
+        self.renamed_fonts = dict(renamed_fonts or {})
         self.files_read: list[Path] = []
         self.failures: list[_Failure] = []
 
@@ -88,7 +101,10 @@ class ProjectFetcher(weasyprint.URLFetcher):
             path = checked_file(Path("/", unquote(parts.path)), self.allowed_roots)
             self.files_read.append(path)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+            data = path.read_bytes()
+            if (family := self.renamed_fonts.get(path)) is not None:
+                data = _under_family(data, family)
+            return URLFetcherResponse(url, data, {"Content-Type": content_type})
         if scheme == "data":
             if len(url) > MAX_DATA_URL_BYTES:
                 raise RefusedResource(f"data: URL of {len(url):,} bytes is over the {MAX_DATA_URL_BYTES:,} limit")
@@ -114,6 +130,26 @@ class ProjectFetcher(weasyprint.URLFetcher):
                 raise RefusedResource(f"{url}: {host} resolves to the non-public address {ip}")
 
 
+def _under_family(data: bytes, family: str) -> bytes:
+    """A font file whose name table calls its family `family`, and nothing else.
+
+    WeasyPrint registers an @font-face file with fontconfig under the rule's family name but keeps the
+    file's own family name behind it. When the faces of one rule family come from different font
+    families, fontconfig ranks a family name later in the CSS font stack (or one "serif" stands for, such
+    as DejaVu Serif) above the weight, and prints every weight in the file whose own family is named there.
+    With one family name in every file, the weight decides again.
+    """
+    font = TTFont(io.BytesIO(data), fontNumber=0)
+    names = font["name"]
+    for name_id in (1, 16, 21):  # the family, typographic family and WWS family names
+        names.removeNames(nameID=name_id)
+    names.setName(family, 1, 3, 1, 0x409)  # Windows, Unicode, English
+    font.flavor = None  # a plain TrueType or OpenType file, also from WOFF
+    renamed = io.BytesIO()
+    font.save(renamed)
+    return renamed.getvalue()
+
+
 def print_pdf(
     html: str,
     *,
@@ -123,6 +159,7 @@ def print_pdf(
     allowed_hosts: Collection[str] = (),
     shown_as: str,
     tagged: bool = True,
+    renamed_fonts: Sequence[tuple[Path, str]] = (),
 ) -> PrintedPdf:
     """Lay out the HTML and write the PDF; raise BriefgenError when a resource is refused or broken.
 
@@ -130,19 +167,20 @@ def print_pdf(
         after the HTML's own; each CSS is parsed once per process. What the printer ignores in one, and a
         resource one of its url()s asks for that fails the brief, is reported at its origin.
     tagged: write the document's structure (headings, lists, tables, alt text) for assistive technology.
+    renamed_fonts: font files (resolved paths) to hand to the printer under a family name (_under_family).
     """
     base_url = folder_url(base_dir)
-    roots, hosts = tuple(allowed_roots), frozenset(allowed_hosts)
+    roots, hosts, renamed = tuple(allowed_roots), frozenset(allowed_hosts), tuple(renamed_fonts)
     try:
         sheets = [
-            _parsed_stylesheet(css, base_url if folder is None else folder_url(folder), roots, hosts)
+            _parsed_stylesheet(css, base_url if folder is None else folder_url(folder), roots, hosts, renamed)
             for _, css, folder in stylesheets
         ]
         counter_styles, color_profiles = CounterStyle(), {}
         for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
             counter_styles.update(sheet.counter_styles)
             color_profiles.update(sheet.color_profiles)
-        fetcher = ProjectFetcher(roots, hosts)
+        fetcher = ProjectFetcher(roots, hosts, dict(renamed))
         with _reading(fetcher):
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
                 font_config=_font_config(),
@@ -215,13 +253,17 @@ class _Failed(Exception):
 
 @functools.lru_cache(maxsize=64)
 def _parsed_stylesheet(
-    css: str, base_url: str, allowed_roots: tuple[Path, ...], allowed_hosts: frozenset[str]
+    css: str,
+    base_url: str,
+    allowed_roots: tuple[Path, ...],
+    allowed_hosts: frozenset[str],
+    renamed_fonts: tuple[tuple[Path, str], ...] = (),
 ) -> _ParsedStylesheet:
     """A stylesheet parsed once per process, with its fonts added to the shared font configuration.
 
     A sheet that fails (a refused font, say) raises, and is parsed, and fails, again for the next brief.
     """
-    fetcher = ProjectFetcher(allowed_roots, allowed_hosts)
+    fetcher = ProjectFetcher(allowed_roots, allowed_hosts, dict(renamed_fonts))
     counter_styles: dict[str, Any] = {}
     color_profiles: dict[str, Any] = {}
     with _reading(fetcher), _collected(logging.WARNING, below=logging.ERROR) as ignored:

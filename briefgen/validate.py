@@ -92,7 +92,7 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
     if (misnamed := _misnamed(document.path)) is not None:
         raise BriefgenError([misnamed])
     data = document.data
-    structural = [_locate(problem, document) for problem in check_structure(data)]
+    structural = [locate(problem, document) for problem in check_structure(data)]
     context: dict[str, Any] = declared_ids(data)
     context.update((kind, sorted(names)) for kind, names in (known or {}).items())
     try:
@@ -101,7 +101,7 @@ def validate(document: SourceDocument, known: Mapping[str, Collection[str]] | No
         located = [_describe(error, document, Assessment) for error in exc.errors()]
         raise BriefgenError(_sorted([*located, *structural])) from None
     editions = (known or {}).get("edition")
-    problems = structural + [_locate(problem, document) for problem in cross_check(assessment, editions)]
+    problems = structural + [locate(problem, document) for problem in cross_check(assessment, editions)]
     errors = [problem for problem in problems if problem.severity is Severity.ERROR]
     if errors:
         raise BriefgenError(_sorted(errors))
@@ -259,7 +259,8 @@ def _unique(values: list[tuple[int, str]], path_of: Callable[[int], DataPath], m
         first.setdefault(value, index)
 
 
-def _locate(problem: Problem, document: SourceDocument) -> Diagnostic:
+def locate(problem: Problem, document: SourceDocument) -> Diagnostic:
+    """A finding as a diagnostic at its line and column in the document."""
     span = document.span(problem.at)
     message = problem.message
     if problem.first_at is not None:

@@ -77,7 +77,7 @@ def test_the_config_init_writes_holds_every_key_at_its_default(tmp_path: Path) -
     assert made.returncode == 0, made.stderr
     written = load_source(tmp_path / "fresh" / "briefgen.yaml").data
     assert set(written) == set(ProjectConfig.model_fields) - {"fonts"}  # fonts: commented out, the bundled ones
-    assert load_config(tmp_path / "fresh") == ProjectConfig()
+    assert load_config(tmp_path / "fresh").config == ProjectConfig()
 
 
 def test_eject_suggests_the_template_a_near_name_meant(tmp_path: Path) -> None:
