@@ -21,6 +21,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,6 +81,16 @@ class RecipientRow(Model):
     edition: Annotated[Identifier | None, BeforeValidator(_edition_in_lower_case), AfterValidator(_an_edition)] = Field(
         None, description="The edition this recipient gets (default: public)."
     )
+
+
+class Removal(Enum):
+    """Why a distribution deleted a copy or bundle from its folder. A recipient is known across runs by their
+    email (as their copy ids are), not by their name or file name."""
+
+    RECIPIENT_GONE = "recipient gone"  # their email is no longer on the list
+    FILE_RENAMED = "file renamed"  # still on the list, under a new file name: a new name, or one now shared
+    BRIEF_GONE = "brief gone"  # the brief is no longer distributed
+    UNLISTED = "unlisted"  # no manifest listed it: left by a run that did not finish
 
 
 @dataclass(frozen=True)
@@ -389,13 +400,14 @@ def distribute(
     jobs: int = 1,
     on_warning: Callable[[Diagnostic], None] = lambda warning: None,
     scheduler: str | None = None,
-    on_removed: Callable[[list[str]], None] = lambda paths: None,
+    on_removed: Callable[[dict[Removal, list[str]]], None] = lambda removed: None,
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
 
     Every copy left in out_dir is one its manifest lists. The copies and bundles an earlier distribution
     there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
-    (left by a run that was killed); on_removed gets their paths in out_dir, when there are any. A run that
+    (left by a run that was killed); on_removed gets their paths in out_dir by why they went, when there are
+    any: a recipient still on the list (by email) whose file name changed loses the files of the old name. A run that
     is interrupted or fails writes the manifest of the copies it finished and deletes the others.
     UsageError when out_dir is the project folder, lies in its sources or templates, or holds a manifest.json
     that is not a distribution's.
@@ -519,12 +531,32 @@ class _CopyFolder:
         )
         self.bundled.add(recipient.slug)
 
-    def finish(self) -> list[str]:
-        """Write the manifest of every copy, then delete the copies and bundles it does not list; their paths."""
+    def finish(self) -> dict[Removal, list[str]]:
+        """Write the manifest of every copy, then delete the copies and bundles it does not list; their paths,
+        by why they went."""
         rows = [self.written[copy.path] for copy in self.copies]
         self._write(rows)
         self.finished = True
-        return self._remove_unlisted(rows, self.bundled)
+        removed: dict[Removal, list[str]] = {}
+        for path in self._remove_unlisted(rows, self.bundled):
+            removed.setdefault(self._why_removed(path), []).append(path)
+        return {why: removed[why] for why in Removal if why in removed}
+
+    def _why_removed(self, path: str) -> Removal:
+        """Why this run deleted a copy or bundle: what the earlier manifest says of it, against this run's copies."""
+        if path.startswith("bundles/"):  # a recipient's bundle: its copies in the earlier manifest say whose
+            stem = PurePosixPath(path).stem
+            rows = [row for row in self.listed_before if PurePosixPath(row["path"]).stem == stem]
+        else:
+            rows = [row for row in self.listed_before if row["path"] == path]
+        if not rows:
+            return Removal.UNLISTED
+        brief, email = _brief_and_email(rows[0])
+        if email not in {copy.recipient.email.lower() for copy in self.copies}:
+            return Removal.RECIPIENT_GONE
+        if not path.startswith("bundles/") and brief not in {copy.brief_id for copy in self.copies}:
+            return Removal.BRIEF_GONE
+        return Removal.FILE_RENAMED
 
     def salvage(self) -> None:
         """After an interruption or a failure, keep the folder traceable: the manifest lists the copies this

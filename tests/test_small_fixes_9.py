@@ -1,5 +1,7 @@
-"""Small fixes: a build's report in the build's order whatever the timing."""
+"""Small fixes: a build's report in the build's order whatever the timing; distribute telling a recipient
+renamed from one taken off the list."""
 
+import json
 from pathlib import Path
 
 from helpers import SAMPLE_TEXT, assert_no_traceback, make_project, replace_once, run_briefgen
@@ -72,3 +74,43 @@ def test_a_build_reports_its_briefs_in_order_whichever_finishes_first(tmp_path: 
     ]
     for jobs in (2, 2, 1):
         assert build_report(root, jobs) == (out, err)
+
+
+# ---------------------------------------------------------------------------
+# distribute: a renamed recipient is not one taken off the list
+
+HEADER = "name,organisation,email\n"
+FIRST_LIST = (
+    "Anna Field,Foreign Office,anna@example.org\nBob Stone,OSCE,bob@example.org\nCarl Marsh,UN,carl@example.org\n"
+)
+# Anna renamed; Carl gone; a second Bob Stone, so the first Bob's file name gains his organisation
+SECOND_LIST = (
+    "Anna Fieldman,Foreign Office,anna@example.org\nBob Stone,OSCE,bob@example.org\n"
+    "Bob Stone,Council,bob.stone@example.org\n"
+)
+
+
+def test_distribute_counts_a_recipient_under_a_new_file_name_apart_from_one_gone(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "r.csv").write_text(HEADER + FIRST_LIST, encoding="utf-8")
+    assert run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root).returncode == 0
+    (root / "r.csv").write_text(HEADER + SECOND_LIST, encoding="utf-8")
+    proc = run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "removed 1 copy and 1 bundle of recipients no longer on the list",
+        "replaced 2 copies and 2 bundles of recipients still on the list under a new file name",
+        "3 copies for 3 recipients; manifest in dist/manifest.json",
+    ]
+    folder = root / "dist" / "csto-astana-2018"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "anna-fieldman.pdf",
+        "bob-stone-council.pdf",
+        "bob-stone-osce.pdf",
+    ]
+    earlier = json.loads((root / "dist" / "manifest.json").read_text(encoding="utf-8"))["earlier"]
+    assert {(row["recipient"]["name"], row["status"]) for row in earlier} == {
+        ("Anna Field", "superseded"),
+        ("Carl Marsh", "withdrawn"),
+    }
