@@ -1,5 +1,5 @@
 """Small fixes: a build's report in the build's order whatever the timing; distribute telling a recipient
-renamed from one taken off the list."""
+renamed from one taken off the list; `briefgen new` refusing to write through a link out of the project."""
 
 import json
 from pathlib import Path
@@ -114,3 +114,53 @@ def test_distribute_counts_a_recipient_under_a_new_file_name_apart_from_one_gone
         ("Anna Field", "superseded"),
         ("Carl Marsh", "withdrawn"),
     }
+
+
+# ---------------------------------------------------------------------------
+# new: never writes through a link out of the project
+
+WRITE_ADVICE = "briefgen writes a new source only inside the project"
+
+
+def new_source(root: Path, brief_id: str) -> tuple[int, list[str]]:
+    proc = run_briefgen("new", brief_id, cwd=root)
+    assert_no_traceback(proc)
+    return proc.returncode, proc.stderr.splitlines()
+
+
+def test_new_refuses_a_sources_folder_linking_out_of_the_project(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "sources").symlink_to(elsewhere)
+    code, errors = new_source(root, "gulf-summit-2026")
+    advice = f"{WRITE_ADVICE}: put the folder itself in the project, in place of the link"
+    assert errors == [f"sources: error: links to {elsewhere}, outside the project; {advice}"]
+    assert code == 1
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_new_refuses_a_source_path_linking_out_of_the_project(tmp_path: Path) -> None:
+    """A link with nothing yet at its end would take the new source wherever it points."""
+    target = tmp_path / "elsewhere" / "gulf-summit-2026.yaml"
+    target.parent.mkdir()
+    root = make_project(tmp_path / "project")
+    (root / "sources" / "gulf-summit-2026.yaml").symlink_to(target)
+    code, errors = new_source(root, "gulf-summit-2026")
+    advice = f"{WRITE_ADVICE}: remove the link, or choose another id"
+    assert errors == [f"sources/gulf-summit-2026.yaml: error: links to {target}, outside the project; {advice}"]
+    assert code == 1
+    assert not target.exists()
+
+
+def test_new_writes_into_sources_in_the_project_and_through_links_inside_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "plain")
+    assert new_source(root, "gulf-summit-2026") == (0, [])
+    assert (root / "sources" / "gulf-summit-2026.yaml").is_file()
+    linked = tmp_path / "linked"
+    (linked / "drafts").mkdir(parents=True)
+    (linked / "sources").symlink_to("drafts")
+    assert new_source(linked, "gulf-summit-2026") == (0, [])
+    assert (linked / "drafts" / "gulf-summit-2026.yaml").is_file()
+    assert run_briefgen("validate", cwd=linked).returncode == 0
