@@ -537,26 +537,29 @@ class _CopyFolder:
         rows = [self.written[copy.path] for copy in self.copies]
         self._write(rows)
         self.finished = True
-        removed: dict[Removal, list[str]] = {}
-        for path in self._remove_unlisted(rows, self.bundled):
-            removed.setdefault(self._why_removed(path), []).append(path)
-        return {why: removed[why] for why in Removal if why in removed}
+        return self._by_why(self._remove_unlisted(rows, self.bundled))
 
-    def _why_removed(self, path: str) -> Removal:
-        """Why this run deleted a copy or bundle: what the earlier manifest says of it, against this run's copies."""
-        if path.startswith("bundles/"):  # a recipient's bundle: its copies in the earlier manifest say whose
-            stem = PurePosixPath(path).stem
-            rows = [row for row in self.listed_before if PurePosixPath(row["path"]).stem == stem]
-        else:
-            rows = [row for row in self.listed_before if row["path"] == path]
-        if not rows:
-            return Removal.UNLISTED
-        brief, email = _brief_and_email(rows[0])
-        if email not in {copy.recipient.email.lower() for copy in self.copies}:
-            return Removal.RECIPIENT_GONE
-        if not path.startswith("bundles/") and brief not in {copy.brief_id for copy in self.copies}:
-            return Removal.BRIEF_GONE
-        return Removal.FILE_RENAMED
+    def _by_why(self, paths: Sequence[str]) -> dict[Removal, list[str]]:
+        """The copies and bundles this run deleted, by why: what the earlier manifest recorded of each (a bundle
+        by its recipient's copies there) against this run's recipients, known by their email, and briefs."""
+        earlier = {row["path"]: row for row in self.listed_before}
+        earlier |= {f"bundles/{PurePosixPath(row['path']).stem}.zip": row for row in self.listed_before}
+        emails = {copy.recipient.email.lower() for copy in self.copies}
+        briefs = {copy.brief_id for copy in self.copies}
+        removed: dict[Removal, list[str]] = {}
+        for path in paths:
+            row = earlier.get(path)
+            brief, email = _brief_and_email(row) if row is not None else (None, None)
+            if row is None:
+                why = Removal.UNLISTED
+            elif email not in emails:
+                why = Removal.RECIPIENT_GONE
+            elif not path.startswith("bundles/") and brief not in briefs:
+                why = Removal.BRIEF_GONE
+            else:
+                why = Removal.FILE_RENAMED
+            removed.setdefault(why, []).append(path)
+        return {why: removed[why] for why in Removal if why in removed}
 
     def salvage(self) -> None:
         """After an interruption or a failure, keep the folder traceable: the manifest lists the copies this
