@@ -24,6 +24,7 @@ def init_project(folder: Path) -> list[Path]:
     """Create a project that builds at once: config, one starter source, an empty templates/ folder."""
     if (folder / CONFIG_NAME).exists() or (folder / "sources").exists():
         raise BriefgenError([Diagnostic(display_path(folder), "already holds a briefgen project")])
+    _refuse_links_out(folder, folder / "sources" / f"{STARTER_ID}.yaml")
     scaffold = builtin_templates_dir() / "scaffold"
     created = [folder / CONFIG_NAME, project_templates_dir(folder), folder / "build"]
     try:

@@ -164,3 +164,17 @@ def test_new_writes_into_sources_in_the_project_and_through_links_inside_it(tmp_
     assert new_source(linked, "gulf-summit-2026") == (0, [])
     assert (linked / "drafts" / "gulf-summit-2026.yaml").is_file()
     assert run_briefgen("validate", cwd=linked).returncode == 0
+
+
+def test_init_refuses_a_sources_link_out_of_the_folder_before_writing_anything(tmp_path: Path) -> None:
+    """A dangling link: init finds no project there, and would write its starter source wherever it points."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "sources").symlink_to(tmp_path / "elsewhere")
+    proc = run_briefgen("init", "project", cwd=tmp_path)
+    assert_no_traceback(proc)
+    advice = f"{WRITE_ADVICE}: put the folder itself in the project, in place of the link"
+    assert proc.stderr.splitlines() == [f"project/sources: error: links to elsewhere, outside the project; {advice}"]
+    assert proc.returncode == 1
+    assert [path.name for path in root.iterdir()] == ["sources"]
+    assert not (tmp_path / "elsewhere").exists()
