@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
@@ -20,6 +20,7 @@ from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, dis
 from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
+    from briefgen.distribute import Removal
     from briefgen.pipeline import Project
     from briefgen.theming import Theme
     from briefgen.validate import ValidatedAssessment
@@ -198,14 +199,22 @@ def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     return EXIT_OK
 
 
-def _report_removed_copies(paths: list[str]) -> None:
-    """One line on the copies and bundles distribute deleted: a bundle goes only with its recipient."""
-    gone = {PurePosixPath(path).stem for path in paths if path.startswith("bundles/")}
-    copies = [PurePosixPath(path).stem for path in paths if not path.startswith("bundles/")]
-    counts = [f"{len(copies)} {'copy' if len(copies) == 1 else 'copies'}"]
-    counts += [f"{len(gone)} bundle{'' if len(gone) == 1 else 's'}"] if gone else []
-    whose = "recipients no longer on the list" if set(copies) <= gone else "briefs or recipients no longer distributed"
-    print(f"removed {' and '.join(counts)} of {whose}")
+def _report_removed_copies(removed: Mapping["Removal", list[str]]) -> None:
+    """A line for each reason distribute deleted copies and bundles for, with how many."""
+    from briefgen.distribute import Removal
+
+    reasons = {
+        Removal.RECIPIENT_GONE: "removed {} of recipients no longer on the list",
+        Removal.FILE_RENAMED: "replaced {} of recipients still on the list under a new file name",
+        Removal.BRIEF_GONE: "removed {} of briefs no longer distributed",
+        Removal.UNLISTED: "removed {} that no manifest listed, left by a run that did not finish",
+    }
+    for why, paths in removed.items():
+        bundles = sum(path.startswith("bundles/") for path in paths)
+        copies = len(paths) - bundles
+        counts = [f"{copies} {'copy' if copies == 1 else 'copies'}"] if copies else []
+        counts += [f"{bundles} bundle{'' if bundles == 1 else 's'}"] if bundles else []
+        print(reasons[why].format(" and ".join(counts)))
 
 
 def trace_command(args: argparse.Namespace, project: None) -> int:

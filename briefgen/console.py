@@ -16,7 +16,12 @@ from briefgen.publish import INDEX_NAME, BriefResult, Status
 
 
 class BuildReporter:
-    """Reports a build as its briefs finish; quiet keeps only errors and the one-line summary."""
+    """Reports a build as its briefs finish; quiet keeps only errors and the one-line summary.
+
+    The progress bar moves as each brief finishes, but the lines that stay (a brief's errors, warnings and
+    outcome) are printed in the build's order, each once the briefs before it are reported: the same inputs
+    give the same report, whichever worker finishes first.
+    """
 
     def __init__(self, total: int, quiet: bool) -> None:
         self.out = Console(highlight=False, soft_wrap=True)
@@ -28,6 +33,8 @@ class BuildReporter:
         # diagnostics already printed, and the brief each was first printed for: a broken theme or template
         # fails every brief
         self.shown: dict[str, str] = {}
+        self.waiting: dict[int, BriefResult] = {}  # finished, not yet reported: a brief before it is still running
+        self.next_position = 0
         self.started = time.monotonic()
         self.progress = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -46,10 +53,23 @@ class BuildReporter:
 
     def __exit__(self, kind: type | None, value: BaseException | None, traceback: TracebackType | None) -> None:
         self.progress.stop()
+        self._report_waiting()
 
     def __call__(self, result: BriefResult) -> None:
+        """Count a finished brief, and report it and those after it that are waiting only for it."""
         self.counts[result.status] += 1
         self.progress.advance(self.task)
+        self.waiting[result.position] = result
+        while self.next_position in self.waiting:
+            self._report(self.waiting.pop(self.next_position))
+            self.next_position += 1
+
+    def _report_waiting(self) -> None:
+        """Report, in order, the briefs held back for one that never came (the build was stopped)."""
+        for position in sorted(self.waiting):
+            self._report(self.waiting.pop(position))
+
+    def _report(self, result: BriefResult) -> None:
         if result.status is Status.FAILED:
             source = display_path(result.source)
             texts = list(dict.fromkeys(map(str, result.errors)))
@@ -111,6 +131,7 @@ class BuildReporter:
     def summary(self, manifest: Path, catalogue_failed: bool = False) -> None:
         """The table of counts (unless quiet) and the one-line summary, which says where the manifest is and
         whether the catalogue page could not be written."""
+        self._report_waiting()
         seconds = time.monotonic() - self.started
         counts = ", ".join(f"{self.counts[status]} {status}" for status in Status)
         if not self.quiet:

@@ -21,6 +21,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,6 +81,16 @@ class RecipientRow(Model):
     edition: Annotated[Identifier | None, BeforeValidator(_edition_in_lower_case), AfterValidator(_an_edition)] = Field(
         None, description="The edition this recipient gets (default: public)."
     )
+
+
+class Removal(Enum):
+    """Why a distribution deleted a copy or bundle from its folder. A recipient is known across runs by their
+    email (as their copy ids are), not by their name or file name."""
+
+    RECIPIENT_GONE = "recipient gone"  # their email is no longer on the list
+    FILE_RENAMED = "file renamed"  # still on the list, under a new file name: a new name, or one now shared
+    BRIEF_GONE = "brief gone"  # the brief is no longer distributed
+    UNLISTED = "unlisted"  # no manifest listed it: left by a run that did not finish
 
 
 @dataclass(frozen=True)
@@ -389,13 +400,14 @@ def distribute(
     jobs: int = 1,
     on_warning: Callable[[Diagnostic], None] = lambda warning: None,
     scheduler: str | None = None,
-    on_removed: Callable[[list[str]], None] = lambda paths: None,
+    on_removed: Callable[[dict[Removal, list[str]]], None] = lambda removed: None,
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
 
     Every copy left in out_dir is one its manifest lists. The copies and bundles an earlier distribution
     there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
-    (left by a run that was killed); on_removed gets their paths in out_dir, when there are any. A run that
+    (left by a run that was killed); on_removed gets their paths in out_dir by why they went, when there are
+    any: a recipient still on the list (by email) whose file name changed loses the files of the old name. A run that
     is interrupted or fails writes the manifest of the copies it finished and deletes the others.
     UsageError when out_dir is the project folder, lies in its sources or templates, or holds a manifest.json
     that is not a distribution's.
@@ -519,12 +531,35 @@ class _CopyFolder:
         )
         self.bundled.add(recipient.slug)
 
-    def finish(self) -> list[str]:
-        """Write the manifest of every copy, then delete the copies and bundles it does not list; their paths."""
+    def finish(self) -> dict[Removal, list[str]]:
+        """Write the manifest of every copy, then delete the copies and bundles it does not list; their paths,
+        by why they went."""
         rows = [self.written[copy.path] for copy in self.copies]
         self._write(rows)
         self.finished = True
-        return self._remove_unlisted(rows, self.bundled)
+        return self._by_why(self._remove_unlisted(rows, self.bundled))
+
+    def _by_why(self, paths: Sequence[str]) -> dict[Removal, list[str]]:
+        """The copies and bundles this run deleted, by why: what the earlier manifest recorded of each (a bundle
+        by its recipient's copies there) against this run's recipients, known by their email, and briefs."""
+        earlier = {row["path"]: row for row in self.listed_before}
+        earlier |= {f"bundles/{PurePosixPath(row['path']).stem}.zip": row for row in self.listed_before}
+        emails = {copy.recipient.email.lower() for copy in self.copies}
+        briefs = {copy.brief_id for copy in self.copies}
+        removed: dict[Removal, list[str]] = {}
+        for path in paths:
+            row = earlier.get(path)
+            brief, email = _brief_and_email(row) if row is not None else (None, None)
+            if row is None:
+                why = Removal.UNLISTED
+            elif email not in emails:
+                why = Removal.RECIPIENT_GONE
+            elif not path.startswith("bundles/") and brief not in briefs:
+                why = Removal.BRIEF_GONE
+            else:
+                why = Removal.FILE_RENAMED
+            removed.setdefault(why, []).append(path)
+        return {why: removed[why] for why in Removal if why in removed}
 
     def salvage(self) -> None:
         """After an interruption or a failure, keep the folder traceable: the manifest lists the copies this

@@ -46,9 +46,14 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class BriefResult:
-    """What became of one source in a build, with its manifest entry unless it failed."""
+    """What became of one source in a build, with its manifest entry unless it failed.
+
+    position is its place in the build's order (the sources as given, each in every edition in turn), which
+    does not depend on when it finished.
+    """
 
     source: Path
+    position: int
     status: Status
     entry: dict[str, Any] | None = None
     errors: tuple[Diagnostic, ...] = ()
@@ -73,8 +78,9 @@ def build(
     """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
 
     Several editions go into out_dir/EDITION/. Outputs whose cache key and recorded inputs are unchanged
-    are skipped unless force. Calls on_result once per brief and edition as it finishes, writes the
-    manifest and the catalogue page, and returns the manifest's path. The outputs of briefs whose source
+    are skipped unless force. Calls on_result once per brief and edition as it finishes (with its place in
+    the build's order, to report in an order that timing does not change), writes the manifest and the
+    catalogue page, and returns the manifest's path. The outputs of briefs whose source
     is gone are deleted, and on_removed gets their ids. An earlier output in a format not asked for stays
     listed while it is up to date; one that is not is deleted, and on_outdated gets its path.
 
@@ -93,19 +99,20 @@ def build(
         # What the keys cover is read before anything renders; a brief that saw a file change is keyed by none.
         state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
         entries, tasks, changed = [], [], 0
-        for source, edition in itertools.product(sources, editions):
+        positions = {pair: number for number, pair in enumerate(itertools.product(sources, editions))}
+        for (source, edition), position in positions.items():
             earlier = state.earlier(source, edition)
             if not force and earlier is not None and state.up_to_date(earlier, source, edition):
                 entry = state.with_other_formats(_current(earlier), earlier, source)
                 entries.append(entry)
-                on_result(BriefResult(source, Status.SKIPPED, entry))
+                on_result(BriefResult(source, position, Status.SKIPPED, entry))
             else:
                 tasks.append(RenderTask(source, project, formats, edition))
         try:
             with Executor(jobs, scheduler) as executor:
                 for result in render_all(tasks, executor):
                     source, edition = result.task.source, result.task.edition
-                    earlier = state.earlier(source, edition)
+                    earlier, position = state.earlier(source, edition), positions[source, edition]
                     try:
                         if result.rendered is None:
                             raise BriefgenError(result.errors)
@@ -118,10 +125,10 @@ def build(
                     except BriefgenError as exc:
                         if earlier is not None:  # its outputs stay, marked as those of an earlier build
                             entries.append({**earlier, "outdated": True, "errors": list(map(str, exc.diagnostics))})
-                        on_result(BriefResult(source, Status.FAILED, errors=exc.diagnostics))
+                        on_result(BriefResult(source, position, Status.FAILED, errors=exc.diagnostics))
                         continue
                     entries.append(entry)
-                    on_result(BriefResult(source, Status.BUILT, entry, rendered=formats))
+                    on_result(BriefResult(source, position, Status.BUILT, entry, rendered=formats))
         except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
             with contextlib.suppress(CatalogueFailed):
                 write_manifest(out_dir, entries, project, on_removed)

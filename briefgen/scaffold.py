@@ -7,7 +7,14 @@ from pathlib import Path, PurePosixPath
 from briefgen.config import CONFIG_NAME
 from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
 from briefgen.models import BRIEF_ID_PATTERN, closest
-from briefgen.theming import builtin_templates_dir, project_templates_dir, template_names, template_search_path
+from briefgen.theming import (
+    builtin_templates_dir,
+    leads_out_of,
+    link_out_of_project,
+    project_templates_dir,
+    template_names,
+    template_search_path,
+)
 from briefgen.validate import suggested_id
 
 STARTER_ID = "first-brief"
@@ -17,6 +24,7 @@ def init_project(folder: Path) -> list[Path]:
     """Create a project that builds at once: config, one starter source, an empty templates/ folder."""
     if (folder / CONFIG_NAME).exists() or (folder / "sources").exists():
         raise BriefgenError([Diagnostic(display_path(folder), "already holds a briefgen project")])
+    _refuse_links_out(folder, folder / "sources" / f"{STARTER_ID}.yaml")
     scaffold = builtin_templates_dir() / "scaffold"
     created = [folder / CONFIG_NAME, project_templates_dir(folder), folder / "build"]
     try:
@@ -37,6 +45,7 @@ def new_source(project_root: Path, brief_id: str) -> Path:
         )
         raise UsageError([Diagnostic(brief_id, message)])
     target = project_root / "sources" / f"{brief_id}.yaml"
+    _refuse_links_out(project_root, target)
     if target.exists():
         raise BriefgenError([Diagnostic(display_path(target), "already exists")])
     try:
@@ -45,6 +54,18 @@ def new_source(project_root: Path, brief_id: str) -> Path:
     except OSError as exc:
         raise BriefgenError([Diagnostic(display_path(target), f"cannot write: {exc.strerror}")]) from None
     return target
+
+
+def _refuse_links_out(project_root: Path, target: Path) -> None:
+    """Raise BriefgenError, before anything is written, when sources/ or the new source's own path is a link
+    leading out of the project: writing through it would put the source elsewhere."""
+    advice = "briefgen writes a new source only inside the project"
+    if outside := leads_out_of(target.parent, project_root):
+        fix = "put the folder itself in the project, in place of the link"
+        raise BriefgenError([link_out_of_project(target.parent, outside, f"{advice}: {fix}")])
+    if outside := leads_out_of(target, project_root):
+        fix = "remove the link, or choose another id"
+        raise BriefgenError([link_out_of_project(target, outside, f"{advice}: {fix}")])
 
 
 def eject_template(project_root: Path, theme: str, name: str, force: bool = False) -> Path:
