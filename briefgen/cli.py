@@ -129,7 +129,9 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
     sources = _sources(args.paths, project)
     if Format.PDF in args.formats and subsetter_missing():
         print(SUBSETTER_WARNING, file=sys.stderr)
-    with BuildReporter(len(sources), args.quiet) as reporter:
+    editions = args.editions or [None]
+    briefs = len({source.resolve() for source in sources}) * len(editions)  # a file named twice builds once
+    with BuildReporter(briefs, args.quiet) as reporter:
         reporter.config_warnings(project.config_warnings)
         try:
             manifest = build(
@@ -138,7 +140,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
                 args.out,
                 args.formats,
                 reporter,
-                editions=args.editions or [None],
+                editions=editions,
                 jobs=args.jobs or default_jobs(),
                 scheduler=args.scheduler,
                 force=args.force,

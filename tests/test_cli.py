@@ -1,6 +1,8 @@
 """The command line: usage, exit codes, output formats, and no tracebacks on bad input."""
 
 import json
+import os
+import pty
 import re
 import subprocess
 import sys
@@ -317,3 +319,36 @@ def test_a_brief_id_given_for_its_source_suggests_the_source(tmp_path: Path, com
     assert proc.stderr.splitlines() == [
         f"{SAMPLE_ID}: error: no such source file; did you mean sources/{SAMPLE_ID}.yaml?"
     ]
+
+
+def in_a_terminal(*args: str, cwd: Path) -> str:
+    """What `briefgen ARGS` shows on a terminal (a pseudo-terminal here), progress bar included."""
+    controller, terminal = pty.openpty()
+    env = child_env(COLUMNS="120", LINES="40", TERM="xterm")
+    with subprocess.Popen(
+        [sys.executable, "-m", "briefgen", *args], cwd=cwd, env=env, stdout=terminal, stderr=terminal
+    ) as proc:
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: every process holding it has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        proc.wait(timeout=600)
+    os.close(controller)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))  # colours, cursor moves
+    assert proc.returncode == 0, text
+    return text
+
+
+def test_the_progress_bar_counts_each_brief_in_each_edition(tmp_path: Path) -> None:
+    """One source in two editions is two briefs: the bar counts to 2/2, not to 2 of 1."""
+    root = make_project(tmp_path / "p")
+    shown = in_a_terminal("build", "--format", "html", "--edition", "public,restricted", "--jobs", "1", cwd=root)
+    counts = set(re.findall(r"\b(\d+)/(\d+)\b", shown))
+    assert ("2", "2") in counts, shown
+    assert {total for _, total in counts} == {"2"}, shown
