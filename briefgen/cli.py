@@ -224,8 +224,9 @@ def trace_command(args: argparse.Namespace, project: None) -> int:
 
     if not args.pdfs and not args.ids:
         raise UsageError([Diagnostic("briefgen trace", "give a PDF copy, or a copy id with --id")])
+    password = _pdf_password(args.password) if args.pdfs else None
     lookups = [
-        (f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest or manifest_for(pdf)))
+        (f"{display_path(pdf)}: ", lambda pdf=pdf: trace_file(pdf, args.manifest or manifest_for(pdf), password))
         for pdf in args.pdfs
     ]
     lookups += [
@@ -239,6 +240,20 @@ def trace_command(args: argparse.Namespace, project: None) -> int:
             _report(exc.diagnostics)
             failed = True
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _pdf_password(given: str | None) -> str | None:
+    """The password for protected copies: --password's, typed at a prompt (or read as a line of standard input)
+    for '-', or else the environment's; None when there is none."""
+    from briefgen.trace import PASSWORD_VARIABLE
+
+    if given != "-":
+        return given if given is not None else os.environ.get(PASSWORD_VARIABLE)
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password of the PDF: ")
+    return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
 
 
 def init_command(args: argparse.Namespace, project: None) -> int:
@@ -394,6 +409,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the distribution's manifest (default: dist/manifest.json, or else for a PDF the manifest.json"
         " of the distribution it lies in)",
+    )
+    trace.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        help="the password of a copy protected by one; '-' to type it at a prompt (or read it from standard input),"
+        " which keeps it out of the process list, as BRIEFGEN_PDF_PASSWORD in the environment does",
     )
     trace.set_defaults(command=trace_command)
 

@@ -18,6 +18,8 @@ from briefgen.errors import BriefgenError, Diagnostic, display_path
 from briefgen.formats import COPY_ID_KEY
 
 DEFAULT_MANIFEST = Path("dist") / "manifest.json"
+# where trace finds the password of a protected copy when --password is not given
+PASSWORD_VARIABLE = "BRIEFGEN_PDF_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -115,22 +117,54 @@ def _prepared_for(record: dict[str, Any]) -> str:
     return f"{_stamp(record)} <{_recipient(record).get('email')}>"
 
 
-def copy_id_of(pdf: Path) -> str:
-    """The copy id in a PDF's metadata; BriefgenError when the file is no PDF or carries none."""
+def copy_id_of(pdf: Path, password: str | None = None) -> str:
+    """The copy id in a PDF's metadata; BriefgenError when the file cannot be read as a PDF (a folder, an empty
+    file, one protected by a password not given) or carries none. A copy that opens without a password (one with
+    an empty user password) is opened so, whatever password is given."""
     import pikepdf
 
     shown = display_path(pdf)
     try:
-        with pikepdf.open(pdf) as document:
+        with _open_pdf(pdf, password) as document:
             value = document.docinfo.get(COPY_ID_KEY)
+    except pikepdf.PasswordError:
+        raise BriefgenError([Diagnostic(shown, _password_problem(password))]) from None
     except FileNotFoundError:
         raise BriefgenError([Diagnostic(shown, "no such file")]) from None
-    except (OSError, pikepdf.PdfError):
-        raise BriefgenError([Diagnostic(shown, "not a PDF that can be read")]) from None
+    except IsADirectoryError:
+        raise BriefgenError([Diagnostic(shown, "a folder, not a PDF")]) from None
+    except OSError as exc:
+        raise BriefgenError([Diagnostic(shown, f"cannot read the file: {exc.strerror or exc}")]) from None
+    except pikepdf.PdfError:
+        problem = "an empty file, not a PDF" if pdf.stat().st_size == 0 else "not a PDF that can be read"
+        raise BriefgenError([Diagnostic(shown, problem)]) from None
     if value is None:
         message = "no briefgen copy id in this PDF's metadata; give the id printed on its pages with --id"
         raise BriefgenError([Diagnostic(shown, message)])
     return str(value)
+
+
+def _open_pdf(pdf: Path, password: str | None) -> Any:
+    """The PDF opened as pikepdf opens it without a password, or else with the one given."""
+    import pikepdf
+
+    try:
+        return pikepdf.open(pdf)
+    except pikepdf.PasswordError:
+        if password is None:
+            raise
+        return pikepdf.open(pdf, password=password)
+
+
+def _password_problem(password: str | None) -> str:
+    if password is None:
+        return (
+            f"the PDF is protected by a password; give it with --password (or '--password -' to type it, or in"
+            f" {PASSWORD_VARIABLE}), or give the copy id printed on its pages with --id"
+        )
+    return (
+        "the password given does not open this PDF; give the right one, or the copy id printed on its pages with --id"
+    )
 
 
 def manifest_for(pdf: Path) -> Path:
@@ -158,10 +192,10 @@ def holds_distribution_manifest(path: Path) -> bool:
         return False
 
 
-def trace_file(pdf: Path, manifest: Path) -> Traced:
+def trace_file(pdf: Path, manifest: Path, password: str | None = None) -> Traced:
     """Who a copy was made for, and whether the file is byte for byte a copy that was sent: the current one,
-    or an earlier one since superseded or withdrawn."""
-    copy_id = copy_id_of(pdf)
+    or an earlier one since superseded or withdrawn. password opens a copy protected by one."""
+    copy_id = copy_id_of(pdf, password)
     distribution = _read(manifest)
     records = distribution.records(copy_id, display_path(pdf))
     sha256 = hashlib.sha256(pdf.read_bytes()).hexdigest()
