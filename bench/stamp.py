@@ -193,9 +193,10 @@ def breakdown(root: Path, recipients: int) -> tuple[float, float]:
 
     from briefgen import distribute as dist
     from briefgen.pipeline import Format, Project, print_stamps, render_brief
+    from briefgen.stamp_text import Stamp
 
     project = Project.open(root)
-    stamps = [(f"Recipient {n:04d}, Organisation", f"{n:012X}") for n in range(BRIEFS * recipients)]
+    stamps = [Stamp(f"Recipient {n:04d}", "Organisation", f"{n:012X}") for n in range(BRIEFS * recipients)]
     started = time.perf_counter()
     per_sheet = dist.STAMPS_PER_SHEET
     sheets = [print_stamps(stamps[start : start + per_sheet], project) for start in range(0, len(stamps), per_sheet)]

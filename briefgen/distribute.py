@@ -36,6 +36,7 @@ from briefgen.pipeline import Format, Project, distinct_sources, print_stamps, s
 from briefgen.publish import TEMPORARY_SUFFIX, check_output_folder, exclusive, remove_output, write_atomically
 from briefgen.render_html import STAMP_REPERTOIRE
 from briefgen.stamp_font import StampLetters
+from briefgen.stamp_text import Stamp
 from briefgen.trace import is_distribution_manifest
 from briefgen.validate import error_message, located
 
@@ -666,7 +667,8 @@ def _stamp(sheet: _Sheet) -> list[dict[str, Any]]:
     """
     import pikepdf
 
-    printed = print_stamps([(copy.stamp, copy.copy_id) for copy in sheet.copies], sheet.project)
+    stamps = [Stamp(copy.recipient.name, copy.recipient.organisation, copy.copy_id) for copy in sheet.copies]
+    printed = print_stamps(stamps, sheet.project)
     rows = []
     with pikepdf.open(io.BytesIO(printed)) as stamps, contextlib.ExitStack() as open_bases:
         stampers = {key: open_bases.enter_context(_Stamper(data)) for key, data in sheet.bases.items()}

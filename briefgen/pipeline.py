@@ -32,6 +32,7 @@ from briefgen.render_html import (
     unknown_blocks,
 )
 from briefgen.stamp_font import StampLetters
+from briefgen.stamp_text import Stamp
 from briefgen.theming import (
     available_themes,
     check_templates_confined,
@@ -261,9 +262,9 @@ def render_index(briefs: Sequence[Mapping[str, Any]], project: Project) -> str:
     return render_catalogue(catalogue(listed, presentation.language), listed, env, presentation)
 
 
-def print_stamps(stamps: Sequence[tuple[str, str]], project: Project) -> bytes:
+def print_stamps(stamps: Sequence[Stamp], project: Project) -> bytes:
     """A PDF of copy stamps in the project's paper size: first a page of the stamp font's repertoire (not a
-    stamp), then one page per stamp (the recipient line and the copy id).
+    stamp), then one page per stamp (the recipient, shortened when too long, and the copy id).
 
     Untagged: a stamp is laid over a brief's pages as an artifact, outside the brief's structure.
     """

@@ -38,6 +38,7 @@ from briefgen.labels import Labels, format_date
 from briefgen.models import LIKELIHOOD_RANGES, suggestion
 from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
 from briefgen.resources import MissingFile, RefusedResource, checked_file, folder_url, normalised, stylesheet_urls
+from briefgen.stamp_text import Stamp
 from briefgen.theming import Theme, page_budget, readable_roots
 
 ENTRY_TEMPLATE = "brief.html.j2"
@@ -242,13 +243,13 @@ def render_catalogue(
 
 
 def render_stamp_sheet(
-    stamps: Sequence[tuple[str, str]],
+    stamps: Sequence[Stamp],
     env: jinja2.Environment,
     presentation: Presentation,
     stylesheets: list[Stylesheet],
 ) -> str:
     """Render the sheet of copy stamps, for printing: a page of the stamp font's whole repertoire, then
-    one page per (recipient line, copy id).
+    one page per stamp.
 
     Its styles are added to stylesheets, as render_html adds them.
     """
