@@ -16,6 +16,10 @@ RAW_HTML_MESSAGE = "raw HTML is not allowed in prose; use Markdown (*emphasis*, 
 IMAGE_MESSAGE = "images are not allowed in prose; link to the image instead, e.g. [map](https://...)"
 LINK_MESSAGE = "link to '{}': only http, https and mailto links are allowed"
 FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")  # [^1], Markdown's footnote mark, which prose does not take
+TEASER_LENGTH = 300  # characters: about four lines of the catalogue
+# A sentence's end: its marks and any closing quotes or brackets, before a space and a capital, a figure or an
+# opening mark; not the full stop of an initial ("A. Lukashenko", "U.S.").
+SENTENCE_END = re.compile(r"(?<![\s(.][A-ZА-ЯЁ])(?<=\S)[.!?…]+[»”’\"')\]]*(?=\s+[«“‘\"(\[]?[A-ZА-ЯЁ0-9])")
 FOOTNOTE_MESSAGE = (
     "footnotes such as '{}' are not supported in prose; cite the source by its id in the item's sources instead"
 )
@@ -90,3 +94,16 @@ def prose_inline(text: str, quotes: str = ENGLISH_QUOTES) -> Markup:
 def typographic(text: str, quotes: str = ENGLISH_QUOTES) -> Markup:
     """Escape a one-line text field and give it typographic quotes and dashes."""
     return Markup(_plain(quotes).renderInline(text))
+
+
+def teaser(text: str, length: int = TEASER_LENGTH, quotes: str = ENGLISH_QUOTES) -> str:
+    """A prose field as plain text of at most `length` characters, for a list of briefs: whole sentences when
+    they fill at least half of that, else cut after a word, with an ellipsis."""
+    plain = " ".join(prose(text, quotes).striptags().split())
+    if len(plain) <= length:
+        return plain
+    ends = [end.end() for end in SENTENCE_END.finditer(plain) if end.end() <= length]
+    if ends and ends[-1] >= length // 2:
+        return plain[: ends[-1]]
+    cut = plain.rfind(" ", 0, length)
+    return plain[: cut if cut > 0 else length - 1].rstrip(",;:—–- ") + "…"

@@ -36,7 +36,7 @@ from briefgen.config import ProjectConfig
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.labels import Labels, format_date
 from briefgen.models import LIKELIHOOD_RANGES, suggestion
-from briefgen.prose import ENGLISH_QUOTES, prose, prose_inline, typographic
+from briefgen.prose import ENGLISH_QUOTES, TEASER_LENGTH, prose, prose_inline, teaser, typographic
 from briefgen.resources import MissingFile, RefusedResource, checked_file, folder_url, normalised, stylesheet_urls
 from briefgen.stamp_text import Stamp
 from briefgen.theming import Theme, page_budget, readable_roots
@@ -194,7 +194,13 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    filters = {"prose": _prose, "prose_inline": _prose_inline, "typo": _typographic, "long_date": _long_date}
+    filters = {
+        "prose": _prose,
+        "prose_inline": _prose_inline,
+        "teaser": _teaser,
+        "typo": _typographic,
+        "long_date": _long_date,
+    }
     env.filters.update((name, _on_defined(name, function)) for name, function in filters.items())
     env.globals.update(
         stylesheet=lambda name, media=None: _style_element(_stylesheet(env, name), media, roots),
@@ -400,6 +406,10 @@ def _prose(context: jinja2.runtime.Context, text: str) -> Markup:
 
 def _prose_inline(context: jinja2.runtime.Context, text: str) -> Markup:
     return prose_inline(text, _quotes(context))
+
+
+def _teaser(context: jinja2.runtime.Context, text: str, length: int = TEASER_LENGTH) -> str:
+    return teaser(text, length, _quotes(context))
 
 
 def _typographic(context: jinja2.runtime.Context, text: str) -> Markup:

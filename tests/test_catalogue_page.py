@@ -101,6 +101,7 @@ def _in_chromium(page: Path, fragment: str, profile: Path) -> str:
         (f"words={quote('ROTATION stalls')}", {"b"}),  # every word, in any case
         (f"words={quote('ротация')}", {"e"}),
         ("series=Security%20Papers&words=rotation", set()),
+        ("words=Khachaturov", {"a", "b", "c", "d", "f"}),  # in the bottom line, after its teaser ends
     ],
 )
 def test_the_filter_shows_the_briefs_the_address_asks_for(
@@ -149,3 +150,42 @@ def test_an_edition_the_config_adds_is_named_as_a_label_starts(tmp_path: Path) -
         r'<ul class="builds">(.*?)</ul>', (root / "build" / "index.html").read_text(encoding="utf-8"), re.DOTALL
     )
     assert html_text(builds[1]).text == "Ministers edition HTML Public edition HTML"
+
+
+def test_a_bottom_line_shows_as_whole_sentences(catalogue: Path) -> None:
+    """The entry shows the bottom line's opening sentence whole, with no ellipsis after its full stop; the
+    page still holds all of it, for the filter."""
+    document = catalogue.read_text(encoding="utf-8")
+    summaries = [html_text(found).text for found in re.findall(r'<p class="summary">.*?</p>', document, re.DOTALL)]
+    english = "Astana exposed a Collective Security Treaty Organization that lines up behind Moscow"
+    russian = "Саммит в Астане показал Организацию Договора о коллективной безопасности"
+    assert len(summaries) == len(BRIEFS)
+    for summary in summaries:
+        assert summary.startswith((english, russian)), summary
+        assert summary.endswith("участниками.") or summary.endswith("smaller members."), summary
+    assert document.count("Khachaturov") == 5  # the rest of each English bottom line, where the filter reads it
+
+
+@pytest.mark.parametrize(
+    ("bottom_line", "teaser"),
+    [
+        ("A. Lukashenko met the U.S. envoy. " + "More talk " * 40, "A. Lukashenko met the U.S. envoy. More talk"),
+        ("Talks went on " * 30 + "and ended.", "Talks went on Talks went on"),
+    ],
+)
+def test_a_bottom_line_without_a_sentence_end_in_reach_is_cut_after_a_word(
+    tmp_path: Path, bottom_line: str, teaser: str
+) -> None:
+    """When no sentence ends in the first 150 to 300 characters (an initial's full stop is no end), the
+    teaser stops after a word, with an ellipsis."""
+    text = re.sub(r"(?m)^bottom_line: >-?\n(  .*\n)+", f"bottom_line: {bottom_line.strip()!r}\n", SAMPLE_TEXT)
+    assert bottom_line.strip() in text
+    root = make_project(tmp_path / "project", {"a.yaml": text})
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    document = (root / "build" / "index.html").read_text(encoding="utf-8")
+    summary = html_text(re.search(r'<p class="summary">.*?</p>', document, re.DOTALL)[0]).text
+    assert summary.startswith(teaser)
+    assert summary.endswith("…") and not summary.endswith(" …")
+    assert 150 < len(summary) <= 300
+    assert summary.removesuffix("…").split()[-1] in bottom_line.split()  # a whole word
