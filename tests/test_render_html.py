@@ -397,3 +397,38 @@ def test_a_template_without_html_lang_says_what_to_do_for_the_pdf(tmp_path: Path
         'templates/brief.html.j2 extend "layout.html.j2", or write <html lang="{{ lang }}"> in it'
     ]
     assert not (root / "out.pdf").exists()
+
+
+def extra_failures(count: int) -> str:
+    """Outcomes to add to the sample's: failures of their own, each with what an outcome needs."""
+    return "".join(
+        f"  - id: extra-failure-{number}\n    title: Extra failure {number}\n    verdict: failure\n"
+        f"    significance: It failed.\n    actors: [Russia (Vladimir Putin)]\n    evidence: None came.\n"
+        f"    sources: [jorbenadze-2018]\n"
+        for number in range(count)
+    )
+
+
+def score_bar_labels(html: str) -> list[str]:
+    chart = re.search(r'<svg class="score-chart".*?</svg>', html, re.DOTALL)
+    assert chart is not None
+    return [html_text(text).text for text in re.findall(r"<text\b.*?</text>", chart[0], re.DOTALL)]
+
+
+@pytest.mark.parametrize(
+    ("added", "labels"),
+    [(0, ["2 successes", "2 failures"]), (5, ["2", "7"])],  # 2 of 9 is too narrow for "2 successes"
+)
+def test_the_score_bar_names_its_counts_only_when_every_segment_has_room(
+    tmp_path: Path, added: int, labels: list[str]
+) -> None:
+    """Each segment of the outcomes bar shows its count, and its words only when every segment has room for
+    them; the summary line above keys the bar, each count in its verdict's colour."""
+    text = SAMPLE_TEXT.replace("\noutcomes:\n", "\noutcomes:\n" + extra_failures(added), 1)
+    root = make_project(tmp_path / "p", {f"{SAMPLE_ID}.yaml": text})
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.html", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "out.html").read_text(encoding="utf-8")
+    assert score_bar_labels(html) == labels
+    keys = re.findall(r'<span class="score-key score-key-(\w+)">(.*?)</span>', html)
+    assert keys == [("success", "2 successes"), ("failure", f"{2 + added} failures")]
