@@ -63,3 +63,14 @@ def test_quiet_shows_only_the_summary_on_a_terminal_or_off_one(tmp_path: Path) -
     # no plan and no line about Marie's copies and bundle, deleted as she left the list
     assert (proc.stdout, proc.stderr) == ("4 copies for 2 recipients; manifest in dist/manifest.json\n", "")
     assert not (root / "dist" / "bundles" / "marie-dupont.zip").exists()
+
+
+def test_a_source_named_twice_is_counted_once(tmp_path: Path) -> None:
+    proc = run_briefgen(
+        "distribute", "sources/alpha.yaml", "sources/alpha.yaml", "--recipients", "r.csv", cwd=project(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "distributing 1 brief to 3 recipients in 2 editions: 3 copies, 3 bundles",
+        "3 copies for 3 recipients; manifest in dist/manifest.json",
+    ]
