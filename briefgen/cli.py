@@ -20,7 +20,6 @@ from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, dis
 from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
-    from briefgen.distribute import Removal
     from briefgen.pipeline import Project
     from briefgen.theming import Theme
     from briefgen.validate import ValidatedAssessment
@@ -186,37 +185,32 @@ def schema_command(args: argparse.Namespace, project: "Project") -> int:
 
 def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs
+    from briefgen.console import DistributionReporter
     from briefgen.distribute import distribute, load_recipients
 
-    _report(project.config_warnings)
-    sources = _sources(args.paths, project)
-    recipients = load_recipients(_existing(args.recipients, "recipients"), project, _report_one)
-    jobs = args.jobs or default_jobs()
-    manifest = distribute(
-        sources, recipients, project, args.out, jobs, _report_one, args.scheduler, on_removed=_report_removed_copies
-    )
-    copies = len(sources) * len(recipients)
+    with DistributionReporter(args.quiet) as reporter:
+        for warning in project.config_warnings:
+            reporter.warning(warning)
+        sources = _sources(args.paths, project)
+        recipients = load_recipients(_existing(args.recipients, "recipients"), project, reporter.warning)
+        briefs = len({source.resolve() for source in sources})  # a file named twice is distributed once
+        reporter.planned(briefs, len({recipient.edition for recipient in recipients}), len(recipients))
+        jobs = args.jobs or default_jobs()
+        manifest = distribute(
+            sources,
+            recipients,
+            project,
+            args.out,
+            jobs,
+            reporter.warning,
+            args.scheduler,
+            on_removed=reporter.removed,
+            on_progress=reporter,
+        )
+    copies = briefs * len(recipients)
     copies_for = f"{copies} {'copy' if copies == 1 else 'copies'} for {len(recipients)} recipient"
     print(f"{copies_for}{'' if len(recipients) == 1 else 's'}; manifest in {display_path(manifest)}")
     return EXIT_OK
-
-
-def _report_removed_copies(removed: Mapping["Removal", list[str]]) -> None:
-    """A line for each reason distribute deleted copies and bundles for, with how many."""
-    from briefgen.distribute import Removal
-
-    reasons = {
-        Removal.RECIPIENT_GONE: "removed {} of recipients no longer on the list",
-        Removal.FILE_RENAMED: "replaced {} of recipients still on the list under a new file name",
-        Removal.BRIEF_GONE: "removed {} of briefs no longer distributed",
-        Removal.UNLISTED: "removed {} that no manifest listed, left by a run that did not finish",
-    }
-    for why, paths in removed.items():
-        bundles = sum(path.startswith("bundles/") for path in paths)
-        copies = len(paths) - bundles
-        counts = [f"{copies} {'copy' if copies == 1 else 'copies'}"] if copies else []
-        counts += [f"{bundles} bundle{'' if bundles == 1 else 's'}"] if bundles else []
-        print(reasons[why].format(" and ".join(counts)))
 
 
 def trace_command(args: argparse.Namespace, project: None) -> int:
@@ -358,7 +352,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_jobs_option(build)
     _add_scheduler_option(build)
     build.add_argument("--force", action="store_true", help="render every brief, even those that are up to date")
-    build.add_argument("--quiet", "-q", action="store_true", help="print only errors and the last line")
+    _add_quiet_option(build)
     _add_network_option(build)
     _add_theme_option(build)
     build.set_defaults(command=build_command)
@@ -390,6 +384,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_jobs_option(distribute)
     _add_scheduler_option(distribute)
+    _add_quiet_option(distribute)
     _add_theme_option(distribute)
     distribute.set_defaults(command=distribute_command)
 
@@ -445,6 +440,10 @@ def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs", "-j", type=_positive, default=0, metavar="N", help="worker processes (default: cores)"
     )
+
+
+def _add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only errors and the last line")
 
 
 def _add_scheduler_option(parser: argparse.ArgumentParser) -> None:

@@ -1,18 +1,37 @@
-"""What `briefgen build` shows in a terminal: a progress bar, a line per brief, a summary table.
+"""What `briefgen build` and `briefgen distribute` show in a terminal: progress bars, a line per brief, a
+summary table.
 
 Only the command line imports this module (and rich with it).
 """
 
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from briefgen.distribute import Removal, Stage
 from briefgen.errors import Diagnostic, display_path
 from briefgen.publish import INDEX_NAME, BriefResult, Status
+
+STAGE_LABELS = {Stage.RENDERING: "rendering briefs", Stage.STAMPING: "stamping copies", Stage.BUNDLING: "bundling"}
+REMOVAL_LINES = {
+    Removal.RECIPIENT_GONE: "removed {} of recipients no longer on the list",
+    Removal.FILE_RENAMED: "replaced {} of recipients still on the list under a new file name",
+    Removal.BRIEF_GONE: "removed {} of briefs no longer distributed",
+    Removal.UNLISTED: "removed {} that no manifest listed, left by a run that did not finish",
+}
 
 
 class BuildReporter:
@@ -150,3 +169,72 @@ class BuildReporter:
             if text not in self.shown:
                 self.err.print(text, markup=False)
                 self.shown[text] = brief
+
+
+class DistributionReporter:
+    """Reports a distribution: a line saying what it will make, then on a terminal a bar for each stage
+    (rendering, stamping, bundling) with its counts, the time it has taken and an estimate of the time left,
+    moved as results come back. Quiet keeps only errors and the caller's last line; off a terminal there
+    are no bars.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.plan = ""
+        terminal = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=terminal,
+            refresh_per_second=2,  # a redraw costs about 1.5 ms of this process's CPU: 0.3% at this pace
+            redirect_stdout=False,  # nothing goes to stdout while the bars show: it is not theirs to take
+            disable=quiet or not terminal.is_terminal,
+        )
+        self.stages: dict[Stage, TaskID] = {}
+
+    def __enter__(self) -> "DistributionReporter":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()  # the bars stay on the terminal as they stood: where a stopped run had got to
+
+    def planned(self, briefs: int, editions: int, recipients: int) -> None:
+        """Keep the line saying what the distribution will make, shown once its work starts."""
+        shown = f"distributing {_count(briefs, 'brief')} to {_count(recipients, 'recipient')}"
+        shown += f" in {editions} editions" if editions > 1 else ""
+        self.plan = f"{shown}: {_count(briefs * recipients, 'copy', 'copies')}, {_count(recipients, 'bundle')}"
+
+    def __call__(self, stage: Stage, done: int, total: int) -> None:
+        """Move the stage's bar to done of total; the first stage to start prints the plan first."""
+        if stage not in self.stages:
+            if not self.stages and not self.quiet:
+                print(self.plan, flush=True)
+                self.progress.start()
+            self.stages[stage] = self.progress.add_task(STAGE_LABELS[stage], total=total)
+        self.progress.update(self.stages[stage], completed=done)
+
+    def warning(self, diagnostic: Diagnostic) -> None:
+        """Print a warning (of the config, the recipients or a brief), unless quiet."""
+        if not self.quiet:
+            print(diagnostic, file=sys.stderr)  # above the bars: rich takes stderr while they show
+
+    def removed(self, removed: dict[Removal, list[str]]) -> None:
+        """A line for each reason the distribution deleted copies and bundles for, with how many (unless quiet).
+        It comes once every stage is done: the bars stop first."""
+        self.progress.stop()
+        if self.quiet:
+            return
+        for why, paths in removed.items():
+            bundles = sum(path.startswith("bundles/") for path in paths)
+            copies = len(paths) - bundles
+            counts = [_count(copies, "copy", "copies")] if copies else []
+            counts += [_count(bundles, "bundle")] if bundles else []
+            print(REMOVAL_LINES[why].format(" and ".join(counts)))
+
+
+def _count(number: int, unit: str, units: str = "") -> str:
+    """'1 brief', '25,000 copies'."""
+    return f"{number:,} {unit if number == 1 else units or unit + 's'}"

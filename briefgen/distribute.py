@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from anyascii import anyascii
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationError, ValidationInfo
@@ -56,6 +56,8 @@ COLUMN_ALIASES = {"organization": "organisation", "e-mail": "email"}
 ROWS_LISTED = 10  # a warning many rows share names this many of them
 # The longest a copy's file name takes of a recipient's name, and of the organisation added when names clash
 NAME_IN_NAME, ORGANISATION_IN_NAME = 60, 40
+
+T = TypeVar("T")
 
 
 def _an_edition(value: str | None, info: ValidationInfo) -> str | None:
@@ -92,6 +94,17 @@ class Removal(Enum):
     FILE_RENAMED = "file renamed"  # still on the list, under a new file name: a new name, or one now shared
     BRIEF_GONE = "brief gone"  # the brief is no longer distributed
     UNLISTED = "unlisted"  # no manifest listed it: left by a run that did not finish
+
+
+class Stage(Enum):
+    """The stages of a distribution, in order, as its progress names them, each with what it counts."""
+
+    RENDERING = "rendering"  # each brief in each edition its recipients get
+    STAMPING = "stamping"  # each recipient's copy of each brief
+    BUNDLING = "bundling"  # each recipient's zip of their copies
+
+
+OnProgress = Callable[[Stage, int, int], None]  # (stage, done, total): 0 as a stage starts, then as work comes back
 
 
 @dataclass(frozen=True)
@@ -402,6 +415,7 @@ def distribute(
     on_warning: Callable[[Diagnostic], None] = lambda warning: None,
     scheduler: str | None = None,
     on_removed: Callable[[dict[Removal, list[str]]], None] = lambda removed: None,
+    on_progress: OnProgress = lambda stage, done, total: None,
 ) -> Path:
     """Render, stamp and bundle every recipient's copies into out_dir; return the manifest's path.
 
@@ -416,6 +430,7 @@ def distribute(
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
     the copies stamped on that cluster, whose workers must see the project and out_dir at the same paths.
+    on_progress follows each stage as its results come back to this process (a sheet of stamps at a time).
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
@@ -427,17 +442,20 @@ def distribute(
     with contextlib.ExitStack() as held:  # the folder is let go only once the workers writing in it are gone
         try:
             with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
-                bases = _rendered_bases(render_all(tasks, executor), on_warning)
+                rendered = _counted(render_all(tasks, executor), Stage.RENDERING, len(tasks), on_progress)
+                bases = _rendered_bases(rendered, on_warning)
                 brief_ids = sorted({brief_id for brief_id, _ in bases})
                 copies = _copies(recipients, brief_ids, bases)
                 sheets = _sheets(copies, bases, project, out_dir)
                 held.enter_context(exclusive(out_dir))
                 folder = _CopyFolder(out_dir, copies)
                 with contextlib.closing(executor.map(_stamp, sheets)) as stamped:  # closing it ends the workers
-                    for sheet_rows in stamped:
+                    for sheet_rows in _counted(stamped, Stage.STAMPING, len(copies), on_progress, len):
                         folder.add(sheet_rows)
-                for recipient in recipients:
+                on_progress(Stage.BUNDLING, 0, len(recipients))
+                for done, recipient in enumerate(recipients, start=1):
                     folder.bundle(recipient, brief_ids)
+                    on_progress(Stage.BUNDLING, done, len(recipients))
                 removed = folder.finish()
         except BaseException:  # Ctrl-C, or a copy that could not be written
             if folder is not None and not folder.finished:
@@ -446,6 +464,18 @@ def distribute(
     if removed:
         on_removed(removed)
     return out_dir / MANIFEST_NAME
+
+
+def _counted(
+    results: Iterable[T], stage: Stage, total: int, on_progress: OnProgress, size: Callable[[T], int] = lambda _: 1
+) -> Iterator[T]:
+    """The results as they come, each counted into on_progress (by its size: the copies of a sheet) first."""
+    done = 0
+    on_progress(stage, done, total)
+    for result in results:
+        done += size(result)
+        on_progress(stage, done, total)
+        yield result
 
 
 def _copies(

@@ -7,6 +7,7 @@ of the sample source, so every expected line and column is known.
 """
 
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -52,6 +53,30 @@ def run_briefgen(*args: object, cwd: Path, env: dict[str, str] | None = None) ->
         text=True,
         timeout=600,
     )
+
+
+def in_a_terminal(*args: str, cwd: Path) -> str:
+    """What `briefgen ARGS` shows on a terminal (a pseudo-terminal here), progress bar included."""
+    controller, terminal = pty.openpty()
+    env = child_env(COLUMNS="120", LINES="40", TERM="xterm")
+    with subprocess.Popen(
+        [sys.executable, "-m", "briefgen", *args], cwd=cwd, env=env, stdout=terminal, stderr=terminal
+    ) as proc:
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: every process holding it has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        proc.wait(timeout=600)
+    os.close(controller)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))  # colours, cursor moves
+    assert proc.returncode == 0, text
+    return text
 
 
 def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:

@@ -1,8 +1,6 @@
 """The command line: usage, exit codes, output formats, and no tracebacks on bad input."""
 
 import json
-import os
-import pty
 import re
 import subprocess
 import sys
@@ -16,6 +14,7 @@ from helpers import (
     assert_no_traceback,
     child_env,
     html_head,
+    in_a_terminal,
     line_of,
     make_project,
     pdf_text,
@@ -319,30 +318,6 @@ def test_a_brief_id_given_for_its_source_suggests_the_source(tmp_path: Path, com
     assert proc.stderr.splitlines() == [
         f"{SAMPLE_ID}: error: no such source file; did you mean sources/{SAMPLE_ID}.yaml?"
     ]
-
-
-def in_a_terminal(*args: str, cwd: Path) -> str:
-    """What `briefgen ARGS` shows on a terminal (a pseudo-terminal here), progress bar included."""
-    controller, terminal = pty.openpty()
-    env = child_env(COLUMNS="120", LINES="40", TERM="xterm")
-    with subprocess.Popen(
-        [sys.executable, "-m", "briefgen", *args], cwd=cwd, env=env, stdout=terminal, stderr=terminal
-    ) as proc:
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal closed: every process holding it has ended
-                break
-            if not chunk:
-                break
-            shown += chunk
-        proc.wait(timeout=600)
-    os.close(controller)
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))  # colours, cursor moves
-    assert proc.returncode == 0, text
-    return text
 
 
 def test_the_progress_bar_counts_each_brief_in_each_edition(tmp_path: Path) -> None:

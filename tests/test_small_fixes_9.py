@@ -99,6 +99,7 @@ def test_distribute_counts_a_recipient_under_a_new_file_name_apart_from_one_gone
     assert_no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
+        "distributing 1 brief to 3 recipients: 3 copies, 3 bundles",
         "removed 1 copy and 1 bundle of recipients no longer on the list",
         "replaced 2 copies and 2 bundles of recipients still on the list under a new file name",
         "3 copies for 3 recipients; manifest in dist/manifest.json",
