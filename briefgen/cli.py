@@ -146,6 +146,7 @@ def build_command(args: argparse.Namespace, project: "Project") -> int:
                 on_removed=reporter.removed,
                 on_outdated=reporter.outdated,
                 on_changed=reporter.changed_during_build,
+                on_warning=lambda warning: reporter.diagnostics((warning,)),
             )
         except CatalogueFailed as exc:  # the briefs are built and listed in the manifest; the catalogue is not
             reporter.diagnostics(exc.diagnostics)

@@ -428,9 +428,11 @@ def distribute(
     that is not a distribution's.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
-    once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
-    the copies stamped on that cluster, whose workers must see the project and out_dir at the same paths.
-    on_progress follows each stage as its results come back to this process (a sheet of stamps at a time).
+    once even when several editions raise it, and of a worker process that died (its work is done again; a
+    brief or sheet of stamps that a worker dies on twice stops the run as an error does). With a Dask
+    scheduler's address, the briefs are rendered and the copies stamped on that cluster, whose workers must
+    see the project and out_dir at the same paths. on_progress follows each stage as its results come back
+    to this process (a sheet of stamps at a time).
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
@@ -441,7 +443,7 @@ def distribute(
     folder: _CopyFolder | None = None
     with contextlib.ExitStack() as held:  # the folder is let go only once the workers writing in it are gone
         try:
-            with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
+            with Executor(jobs, scheduler, on_warning) as executor:  # the workers rendering the bases stamp too
                 rendered = _counted(render_all(tasks, executor), Stage.RENDERING, len(tasks), on_progress)
                 bases = _rendered_bases(rendered, on_warning)
                 brief_ids = sorted({brief_id for brief_id, _ in bases})
@@ -449,7 +451,8 @@ def distribute(
                 sheets = _sheets(copies, bases, project, out_dir)
                 held.enter_context(exclusive(out_dir))
                 folder = _CopyFolder(out_dir, copies)
-                with contextlib.closing(executor.map(_stamp, sheets)) as stamped:  # closing it ends the workers
+                stamping = executor.map(_stamp, sheets, describe=_stamping)
+                with contextlib.closing(stamping) as stamped:  # closing it ends the workers
                     for sheet_rows in _counted(stamped, Stage.STAMPING, len(copies), on_progress, len):
                         folder.add(sheet_rows)
                 on_progress(Stage.BUNDLING, 0, len(recipients))
@@ -510,6 +513,11 @@ def _sheets(
         _Sheet(tuple(chunk), {key: bases[key] for key in dict.fromkeys(copy.base for copy in chunk)}, project, out_dir)
         for chunk in chunks
     ]
+
+
+def _stamping(sheet: "_Sheet") -> str:
+    copies = f"{len(sheet.copies)} copies" if len(sheet.copies) > 1 else "1 copy"
+    return f"stamping {copies}, from {display_path(sheet.out_dir / sheet.copies[0].path)}"
 
 
 def _rendered_bases(

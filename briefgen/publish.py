@@ -74,6 +74,7 @@ def build(
     on_removed: Callable[[list[str]], None] = lambda brief_ids: None,
     on_outdated: Callable[[list[str]], None] = lambda paths: None,
     on_changed: Callable[[int], None] = lambda count: None,
+    on_warning: Callable[[Diagnostic], None] = lambda warning: None,
 ) -> Path:
     """Render and publish every source, in every edition, into out_dir; one failure never stops the rest.
 
@@ -86,7 +87,9 @@ def build(
 
     A brief whose source or templates changed while the build ran may have been rendered from either state:
     its outputs are written without a cache key, so the next build renders it again, and on_changed gets how
-    many briefs (in each edition) that was, when there were any.
+    many briefs (in each edition) that was, when there were any. on_warning is told of a worker process
+    that died (the brief it was rendering is rendered again; one that a worker dies on twice fails), and of
+    more workers started than there are cores.
     """
     from briefgen.batch import Executor, RenderTask, render_all
 
@@ -109,7 +112,7 @@ def build(
             else:
                 tasks.append(RenderTask(source, project, formats, edition))
         try:
-            with Executor(jobs, scheduler) as executor:
+            with Executor(jobs, scheduler, on_warning) as executor:
                 for result in render_all(tasks, executor):
                     source, edition = result.task.source, result.task.edition
                     earlier, position = state.earlier(source, edition), positions[source, edition]
