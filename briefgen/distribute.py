@@ -375,10 +375,11 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12].upper()
 
 
-def _foreign_manifest(manifest: Path) -> str | None:
-    """What is wrong with a manifest.json that a distribution may not write over, for it deletes there the PDFs
-    that no manifest of its lists, and writes its own manifest over the one there (a build's, or one that
-    cannot be read as a distribution's); None when there is none, or it is a distribution's."""
+def _foreign_manifest(folder: Path) -> str | None:
+    """What is wrong with a folder's manifest.json that a distribution may not write over, for it deletes there
+    the PDFs that no manifest of its lists, and writes its own manifest over the one there (a build's, or one
+    that cannot be read as a distribution's); None when there is none, or it is a distribution's."""
+    manifest = folder / MANIFEST_NAME
     if not manifest.exists():
         return None
     try:
@@ -409,8 +410,8 @@ def distribute(
     (left by a run that was killed); on_removed gets their paths in out_dir by why they went, when there are
     any: a recipient still on the list (by email) whose file name changed loses the files of the old name. A run that
     is interrupted or fails writes the manifest of the copies it finished and deletes the others.
-    UsageError when out_dir is the project folder, lies in its sources or templates, or holds a manifest.json
-    that is not a distribution's.
+    UsageError when out_dir is or holds the project folder, lies in its sources or templates or inside a
+    build's or another distribution's folder, or holds a manifest.json that is not a distribution's.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and

@@ -1,0 +1,136 @@
+"""Output folders of build and distribute: which folders they refuse.
+
+Everything goes through the command line.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen
+
+WEB_MANIFEST = '{"name": "My web app", "icons": []}\n'
+WEB_PAGE = "<h1>my site</h1>\n"
+TINY_TEMPLATE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>'
+    "<body><h1>{{ assessment.brief.title }}</h1></body></html>\n"
+)
+OPTIONS = {"build": ("--format", "html"), "distribute": ("--recipients", "r.csv")}  # beside --out
+FOLDERS = {"build": ("build", "a build"), "distribute": ("dist", "a distribution")}  # their default --out
+WHO = {"build": "the build", "distribute": "distribute"}  # as messages name them
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, by its path there, with its bytes."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def recipients(count: int) -> str:
+    rows = [f"Reader {n},Institute,r{n}@example.org" for n in range(count)]
+    return "\n".join(["name,organisation,email", *rows]) + "\n"
+
+
+def usage_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The one line a refused --out prints."""
+    assert_no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.splitlines()
+    return line
+
+
+# --- build --out: foreign files and ancestors of the project ------------------------------------------------
+
+
+def test_a_folder_with_a_web_apps_manifest_is_no_build_folder(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "manifest.json").write_text(WEB_MANIFEST, encoding="utf-8")
+    (site / "index.html").write_text(WEB_PAGE, encoding="utf-8")
+    before = tree(site)
+    line = usage_error(run_briefgen("build", "--format", "html", "--out", site, cwd=root))
+    assert line == (
+        f"briefgen: error: --out: {site} holds a manifest.json that is not a build's, which a build replaces;"
+        " give the build a folder of its own, such as build"
+    )
+    assert tree(site) == before
+
+
+def test_an_index_page_no_build_wrote_is_left_alone(tmp_path: Path) -> None:
+    """A build writes its manifest and its catalogue together: an index.html with no build's manifest beside
+    it is someone else's page."""
+    root = make_project(tmp_path / "project")
+    site = root / "site"
+    site.mkdir()
+    (site / "index.html").write_text(WEB_PAGE, encoding="utf-8")
+    line = usage_error(run_briefgen("build", "--format", "html", "--out", "site", cwd=root))
+    assert line == (
+        "briefgen: error: --out: site holds an index.html that no build wrote (no build's manifest.json beside it),"
+        " which a build replaces; give the build a folder of its own, such as build"
+    )
+    assert tree(site) == {"index.html": WEB_PAGE.encode()}
+
+
+@pytest.mark.parametrize("command", ["build", "distribute"])
+def test_a_folder_holding_the_project_is_no_output_folder(tmp_path: Path, command: str) -> None:
+    root = make_project(tmp_path / "above" / "project")
+    (root / "r.csv").write_text(recipients(1), encoding="utf-8")
+    before = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*"))
+    for out in ("..", "/"):
+        line = usage_error(run_briefgen(command, *OPTIONS[command], "--out", out, cwd=root))
+        assert line == (
+            f"briefgen: error: --out: {out} holds the project folder;"
+            f" give {WHO[command]} a folder of its own, such as {FOLDERS[command][0]}"
+        )
+    assert sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*")) == before
+
+
+def test_build_folders_old_and_new_empty_and_missing_are_built_into(tmp_path: Path) -> None:
+    """A build folder (one an earlier briefgen wrote too: its manifest has always been {"briefs": [...]}, with
+    fewer fields per brief), an empty folder and a folder that does not exist yet."""
+    root = make_project(tmp_path / "project")
+    older = {"briefs": [{"id": SAMPLE_ID, "source": f"sources/{SAMPLE_ID}.yaml", "outputs": {}}]}
+    (root / "older").mkdir()
+    (root / "older" / "manifest.json").write_text(json.dumps(older, indent=2) + "\n", encoding="utf-8")
+    (root / "older" / "index.html").write_text("<p>an older catalogue</p>\n", encoding="utf-8")
+    (root / "empty").mkdir()
+    for out in ("older", "empty", "new", "new"):
+        proc = run_briefgen("build", "--format", "html", "--out", out, cwd=root)
+        assert proc.returncode == 0, proc.stderr
+        manifest = json.loads((root / out / "manifest.json").read_text(encoding="utf-8"))
+        assert [entry["id"] for entry in manifest["briefs"]] == [SAMPLE_ID]
+        assert "an older catalogue" not in (root / out / "index.html").read_text(encoding="utf-8")
+
+
+# --- an output folder inside another's -------------------------------------------------------------------
+
+
+def test_a_build_inside_a_build_is_refused(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    built = tree(root / "build")
+    line = usage_error(run_briefgen("build", "--format", "html", "--out", "build/public", cwd=root))
+    assert line == (
+        "briefgen: error: --out: build/public lies inside build, a build's output folder;"
+        " give the build a folder of its own, outside it"
+    )
+    assert tree(root / "build") == built
+
+
+@pytest.mark.parametrize(
+    ("command", "outer"), [("distribute", "build"), ("distribute", "distribute"), ("build", "distribute")]
+)
+def test_an_output_folder_inside_a_build_or_a_distribution_is_refused(tmp_path: Path, command: str, outer: str) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "r.csv").write_text(recipients(1), encoding="utf-8")
+    made = run_briefgen(outer, *OPTIONS[outer], cwd=root)
+    assert made.returncode == 0, made.stderr
+    folder, kind = FOLDERS[outer]
+    before = tree(root / folder)
+    line = usage_error(run_briefgen(command, *OPTIONS[command], "--out", f"{folder}/x/y", cwd=root))
+    assert line == (
+        f"briefgen: error: --out: {folder}/x/y lies inside {folder}, {kind}'s output folder;"
+        f" give {WHO[command]} a folder of its own, outside it"
+    )
+    assert tree(root / folder) == before
