@@ -409,9 +409,10 @@ def distribute(
     there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
     (left by a run that was killed); on_removed gets their paths in out_dir by why they went, when there are
     any: a recipient still on the list (by email) whose file name changed loses the files of the old name. A run that
-    is interrupted or fails writes the manifest of the copies it finished and deletes the others.
-    UsageError when out_dir is or holds the project folder, lies in its sources or templates or inside a
-    build's or another distribution's folder, or holds a manifest.json that is not a distribution's.
+    is interrupted or fails writes the manifest of the copies it finished and deletes the others. The folder is
+    held from the start: BriefgenError at once when another briefgen command holds it. UsageError when out_dir
+    is or holds the project folder, lies in its sources or templates or inside a build's or another
+    distribution's folder, or holds a manifest.json that is not a distribution's.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it. With a Dask scheduler's address, the briefs are rendered and
@@ -420,18 +421,18 @@ def distribute(
     from briefgen.batch import Executor, RenderTask, render_all
 
     check_output_folder(out_dir, project, "distribute", "dist", _foreign_manifest)
+    held = exclusive(out_dir, "distribute")  # the folder named as given, in its messages
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
     folder: _CopyFolder | None = None
-    with contextlib.ExitStack() as held:  # the folder is let go only once the workers writing in it are gone
+    with held:  # from before the briefs are rendered, and let go only once the workers writing in it are gone
         try:
             with Executor(jobs, scheduler) as executor:  # the workers that render the bases stamp the copies too
                 bases = _rendered_bases(render_all(tasks, executor), on_warning)
                 brief_ids = sorted({brief_id for brief_id, _ in bases})
                 copies = _copies(recipients, brief_ids, bases)
                 sheets = _sheets(copies, bases, project, out_dir)
-                held.enter_context(exclusive(out_dir))
                 folder = _CopyFolder(out_dir, copies)
                 with contextlib.closing(executor.map(_stamp, sheets)) as stamped:  # closing it ends the workers
                     for sheet_rows in stamped:

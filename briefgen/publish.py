@@ -28,6 +28,10 @@ from briefgen.trace import holds_distribution_manifest
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
 TEMPORARY_SUFFIX = ".briefgen-tmp"
+# Names the command holding an output folder, for the message a second one gets; one left by a command that was
+# killed goes with the temporary files.
+HOLDER_NOTE = f".holder{TEMPORARY_SUFFIX}"
+COMMANDS = ("build", "distribute")
 
 
 class CatalogueFailed(BriefgenError):
@@ -95,7 +99,7 @@ def build(
     for edition in editions:
         project.check_edition(edition)
     check_output_folder(out_dir, project, "the build", "build", _not_a_build_folder)
-    with exclusive(out_dir):
+    with exclusive(out_dir, "build"):
         # What the keys cover is read before anything renders; a brief that saw a file change is keyed by none.
         state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
         entries, tasks, changed = [], [], 0
@@ -285,12 +289,14 @@ def _entry_key(entry: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def exclusive(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for one build at a time, after checking it can be written.
+def exclusive(out_dir: Path, command: str) -> Iterator[None]:
+    """Hold the output folder for one briefgen command (`command`, one of COMMANDS) at a time, after checking it
+    can be written.
 
-    A second build into the same folder is refused, never interleaved. Temporary files left by a build
-    that was killed are removed once the folder is held. A folder made for a build that then wrote nothing
-    into it (its scheduler unreachable, say) is removed again.
+    A second command into the same folder is refused at once, never interleaved, with a message naming the
+    command that holds it. Temporary files left by a command that was killed are removed once the folder is
+    held. A folder made for a command that then wrote nothing into it (its scheduler unreachable, say) is
+    removed again.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefgenError([Diagnostic(display_path(out_dir), "cannot use output folder: it is a file")])
@@ -304,22 +310,33 @@ def exclusive(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BriefgenError(
-                [
-                    Diagnostic(
-                        display_path(out_dir), "another briefgen build is writing this folder; run again when it ends"
-                    )
-                ]
-            ) from None
+            message = f"{_holder(out_dir)} is writing this folder; run again when it ends"
+            raise BriefgenError([Diagnostic(display_path(out_dir), message)]) from None
         for stale in out_dir.glob(f".*{TEMPORARY_SUFFIX}"):
             stale.unlink(missing_ok=True)
         _check_writable(out_dir)
-        yield
+        note = out_dir / HOLDER_NOTE
+        with contextlib.suppress(OSError):  # a full disk, say: only the message of a second command needs it
+            note.write_text(command, encoding="utf-8")
+        try:
+            yield
+        finally:
+            note.unlink(missing_ok=True)  # before the folder is let go, so a next holder's note stays
     finally:
         os.close(handle)
         if made:
-            with contextlib.suppress(OSError):  # not empty: the build wrote into it
+            with contextlib.suppress(OSError):  # not empty: the command wrote into it
                 out_dir.rmdir()
+
+
+def _holder(out_dir: Path) -> str:
+    """Who holds the folder, as its note says ("another briefgen distribute"); "another briefgen command" when
+    the note cannot tell (not written yet, or the lock taken by something else)."""
+    try:
+        command = (out_dir / HOLDER_NOTE).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        command = ""
+    return f"another briefgen {command if command in COMMANDS else 'command'}"
 
 
 def _check_writable(folder: Path) -> None:

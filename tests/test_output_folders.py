@@ -1,14 +1,24 @@
-"""Output folders of build and distribute: which folders they refuse.
+"""Output folders of build and distribute: which folders they refuse, and who holds a folder while they
+write it.
 
 Everything goes through the command line.
 """
 
+import contextlib
+import fcntl
 import json
+import os
+import signal
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen
+from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, child_env, make_project, run_briefgen
+
+from briefgen.publish import exclusive
 
 WEB_MANIFEST = '{"name": "My web app", "icons": []}\n'
 WEB_PAGE = "<h1>my site</h1>\n"
@@ -134,3 +144,80 @@ def test_an_output_folder_inside_a_build_or_a_distribution_is_refused(tmp_path: 
         f" give {WHO[command]} a folder of its own, outside it"
     )
     assert tree(root / folder) == before
+
+
+# --- who holds a folder ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def bare_lock(folder: Path) -> Iterator[None]:
+    """Hold folder's lock as briefgen does, without saying who holds it."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(handle)
+
+
+@pytest.mark.parametrize("holder", ["build", "distribute", None])
+def test_a_held_folder_is_refused_naming_the_command_that_holds_it(tmp_path: Path, holder: str | None) -> None:
+    """The lock names its holder; held by something that does not say (a bare lock), the message is neutral."""
+    root = make_project(tmp_path / "project")
+    (root / "r.csv").write_text(recipients(1), encoding="utf-8")
+    out = root / "out"
+    out.mkdir()
+    for command, options in OPTIONS.items():
+        with exclusive(out, holder) if holder else bare_lock(out):
+            proc = run_briefgen(command, *options, "--out", "out", cwd=root)
+        assert_no_traceback(proc)
+        assert proc.returncode == 1
+        assert proc.stderr.splitlines() == [
+            f"out: error: another briefgen {holder or 'command'} is writing this folder; run again when it ends"
+        ]
+    assert list(out.iterdir()) == []
+
+
+def test_a_second_distribution_is_refused_before_it_renders(tmp_path: Path) -> None:
+    """The first holds the folder from its start (it is stopped there, with SIGSTOP, while it holds it); the
+    second is refused before rendering anything: its broken source would otherwise be reported. The first then
+    finishes as if alone."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": SAMPLE_TEXT})
+    (root / "r.csv").write_text(recipients(3), encoding="utf-8")
+    (root / "broken.yaml").write_text(SAMPLE_TEXT.replace("bottom_line:", "bottom_lines:", 1), encoding="utf-8")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "distribute", "--recipients", "r.csv", "--jobs", "1"],
+        cwd=root,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        while not list((root / "dist").glob(".holder.*")) and first.poll() is None:
+            time.sleep(0.02)
+        os.killpg(first.pid, signal.SIGSTOP)
+        assert first.poll() is None, first.communicate()
+        second = run_briefgen("distribute", "broken.yaml", "--recipients", "r.csv", cwd=root)
+        build = run_briefgen("build", "--format", "html", "--out", "dist", cwd=root)
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    stdout, stderr = first.communicate(timeout=300)
+    for proc in (second, build):
+        assert_no_traceback(proc)
+        assert proc.returncode == 1
+        assert proc.stderr.splitlines() == [
+            "dist: error: another briefgen distribute is writing this folder; run again when it ends"
+        ]
+    assert first.returncode == 0, stderr
+    assert stdout == "3 copies for 3 recipients; manifest in dist/manifest.json\n"
+    assert sorted(tree(root / "dist")) == [
+        "alpha/reader-0.pdf",
+        "alpha/reader-1.pdf",
+        "alpha/reader-2.pdf",
+        "bundles/reader-0.zip",
+        "bundles/reader-1.zip",
+        "bundles/reader-2.zip",
+        "manifest.json",
+    ]
