@@ -1,7 +1,8 @@
-"""Output folders of build and distribute: which folders they refuse, and who holds a folder while they
-write it.
+"""Output folders of build and distribute: which folders they refuse, who holds a folder while they write it,
+and what a distribution that runs out of room leaves behind.
 
-Everything goes through the command line.
+Everything goes through the command line. Writes are made to fail for real, by files limited in size with
+RLIMIT_FSIZE, as a full disk limits them (a small tmpfs needs root to mount).
 """
 
 import contextlib
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, child_env, make_project, run_briefgen
+from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, child_env, make_project, pdf_text, run_briefgen
 
 from briefgen.publish import exclusive
 
@@ -221,3 +222,75 @@ def test_a_second_distribution_is_refused_before_it_renders(tmp_path: Path) -> N
         "bundles/reader-2.zip",
         "manifest.json",
     ]
+
+
+# --- a distribution that cannot write everything -------------------------------------------------------------
+
+
+def distribute_with_files_limited(root: Path, limit: int) -> subprocess.CompletedProcess[str]:
+    """distribute, in a process (and its workers) whose files cannot grow past limit bytes."""
+    code = (
+        f"import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+        "from briefgen.cli import main; sys.exit(main(['distribute', '--recipients', 'r.csv', '--jobs', '1']))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=child_env(), capture_output=True, text=True, timeout=600
+    )
+    assert_no_traceback(proc)
+    return proc
+
+
+BRIEFS = [f"b{n:02}" for n in range(20)]
+# A copy (about 38 KB) fits, and the fonts WeasyPrint writes (up to 640 KB), but not a bundle of 20 copies.
+LIMIT = 700_000
+
+
+def tiny_project(root: Path, people: str) -> Path:
+    """Twenty one-heading briefs for the recipients in people (a CSV)."""
+    make_project(root, {f"{brief}.yaml": SAMPLE_TEXT for brief in BRIEFS})
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(TINY_TEMPLATE, encoding="utf-8")
+    (root / "r.csv").write_text(people, encoding="utf-8")
+    return root
+
+
+def test_a_distribution_stopped_by_a_full_disk_keeps_the_copies_it_finished(tmp_path: Path) -> None:
+    """Every copy is written, then the first bundle cannot be: the manifest lists every copy, each traceable."""
+    root = tiny_project(tmp_path / "project", recipients(3))
+    proc = distribute_with_files_limited(root, LIMIT)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["dist/bundles/reader-0.zip: error: cannot write output: File too large"]
+    files = tree(root / "dist")
+    assert sorted(files) == [f"{brief}/reader-{n}.pdf" for brief in BRIEFS for n in range(3)] + ["manifest.json"]
+    listed = json.loads(files["manifest.json"])["copies"]
+    assert sorted(row["path"] for row in listed) == sorted(set(files) - {"manifest.json"})
+    assert "Reader 2, Institute" in pdf_text(root / "dist" / "b19" / "reader-2.pdf")
+    traced = run_briefgen("trace", "dist/b19/reader-2.pdf", cwd=root)
+    assert traced.stdout.endswith("prepared for Reader 2, Institute <r2@example.org>; the file is the copy as sent\n")
+
+
+def test_a_distribution_whose_manifest_cannot_be_written_says_what_it_deleted(tmp_path: Path) -> None:
+    """With no room for a manifest of the copies finished, they cannot be traced: they are deleted, with the
+    folders left empty, and the command says so; an earlier distribution's manifest and copies stay."""
+    long = [f"Reader {n} {'x' * 480},{'Institute ' * 50},r{n}@example.org" for n in range(30)]
+    root = tiny_project(tmp_path / "project", "\n".join(["name,organisation,email", *long]) + "\n")
+    proc = distribute_with_files_limited(root, LIMIT)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "dist/bundles/reader-0.zip: error: cannot write output: File too large",
+        "dist/manifest.json: error: could not be written, so the 600 copies this run finished were deleted;"
+        " the folder keeps no copies",
+    ]
+    assert not (root / "dist").exists()
+
+    (root / "early.csv").write_text(
+        recipients(1).replace("Reader 0", "Early Reader").replace("r0@", "early@"), encoding="utf-8"
+    )
+    assert run_briefgen("distribute", "--recipients", "early.csv", "--jobs", "1", cwd=root).returncode == 0
+    before = tree(root / "dist")
+    proc = distribute_with_files_limited(root, LIMIT)
+    assert proc.stderr.splitlines()[1:] == [
+        "dist/manifest.json: error: could not be written, so the 600 copies this run finished were deleted;"
+        " the folder keeps only copies its earlier manifest lists"
+    ]
+    assert tree(root / "dist") == before
