@@ -389,10 +389,11 @@ def copy_id(brief_id: str, edition: str | None, recipient: Recipient, base_sha25
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12].upper()
 
 
-def _foreign_manifest(manifest: Path) -> str | None:
-    """What is wrong with a manifest.json that a distribution may not write over, for it deletes there the PDFs
-    that no manifest of its lists, and writes its own manifest over the one there (a build's, or one that
-    cannot be read as a distribution's); None when there is none, or it is a distribution's."""
+def _foreign_manifest(folder: Path) -> str | None:
+    """What is wrong with a folder's manifest.json that a distribution may not write over, for it deletes there
+    the PDFs that no manifest of its lists, and writes its own manifest over the one there (a build's, or one
+    that cannot be read as a distribution's); None when there is none, or it is a distribution's."""
+    manifest = folder / MANIFEST_NAME
     if not manifest.exists():
         return None
     try:
@@ -423,9 +424,11 @@ def distribute(
     there made for recipients or briefs no longer listed are deleted, and so are copies no manifest lists
     (left by a run that was killed); on_removed gets their paths in out_dir by why they went, when there are
     any: a recipient still on the list (by email) whose file name changed loses the files of the old name. A run that
-    is interrupted or fails writes the manifest of the copies it finished and deletes the others.
-    UsageError when out_dir is the project folder, lies in its sources or templates, or holds a manifest.json
-    that is not a distribution's.
+    is interrupted or fails writes the manifest of the copies it finished and deletes the others (on a full
+    disk, see _CopyFolder.salvage). The folder is held from the start: BriefgenError at once when another
+    briefgen command holds it. UsageError when out_dir is or holds the project folder, lies in its sources or
+    templates or inside a build's or another distribution's folder, or holds a manifest.json that is not a
+    distribution's.
 
     on_warning gets each warning of the briefs rendered (a source's, or a PDF longer than its theme allows),
     once even when several editions raise it, and of a worker process that died (its work is done again; a
@@ -437,11 +440,12 @@ def distribute(
     from briefgen.batch import Executor, RenderTask, render_all
 
     check_output_folder(out_dir, project, "distribute", "dist", _foreign_manifest)
+    held = exclusive(out_dir, "distribute")  # the folder named as given, in its messages
     sources, out_dir = distinct_sources(sources), out_dir.absolute()  # workers write copies there
     editions = sorted({recipient.edition for recipient in recipients}, key=lambda edition: edition or "")
     tasks = [RenderTask(source, project, (Format.PDF,), edition) for source in sources for edition in editions]
     folder: _CopyFolder | None = None
-    with contextlib.ExitStack() as held:  # the folder is let go only once the workers writing in it are gone
+    with held:  # from before the briefs are rendered, and let go only once the workers writing in it are gone
         try:
             with Executor(jobs, scheduler, on_warning) as executor:  # the workers rendering the bases stamp too
                 rendered = _counted(render_all(tasks, executor), Stage.RENDERING, len(tasks), on_progress)
@@ -449,7 +453,6 @@ def distribute(
                 brief_ids = sorted({brief_id for brief_id, _ in bases})
                 copies = _copies(recipients, brief_ids, bases)
                 sheets = _sheets(copies, bases, project, out_dir)
-                held.enter_context(exclusive(out_dir))
                 folder = _CopyFolder(out_dir, copies)
                 stamping = executor.map(_stamp, sheets, describe=_stamping)
                 with contextlib.closing(stamping) as stamped:  # closing it ends the workers
@@ -460,9 +463,11 @@ def distribute(
                     folder.bundle(recipient, brief_ids)
                     on_progress(Stage.BUNDLING, done, len(recipients))
                 removed = folder.finish()
-        except BaseException:  # Ctrl-C, or a copy that could not be written
+        except BaseException as exc:  # Ctrl-C, or a copy that could not be written
             if folder is not None and not folder.finished:
-                folder.salvage()
+                given_up = folder.salvage()
+                if given_up and isinstance(exc, BriefgenError):
+                    raise BriefgenError([*exc.diagnostics, given_up]) from None
             raise
     if removed:
         on_removed(removed)
@@ -600,19 +605,47 @@ class _CopyFolder:
             removed.setdefault(why, []).append(path)
         return {why: removed[why] for why in Removal if why in removed}
 
-    def salvage(self) -> None:
+    def salvage(self) -> Diagnostic | None:
         """After an interruption or a failure, keep the folder traceable: the manifest lists the copies this
         run wrote and those of the earlier manifest it did not touch; every other copy is deleted, and so is
-        every bundle that may hold one."""
+        every bundle that may hold one, and the folders left empty.
+
+        What no manifest will list goes first, which makes room for the manifest on a full disk. If it still
+        cannot be written, this run's bundles go too; then its copies, and the earlier manifest stays as it
+        was. The diagnostic returned says what went for it (None when the manifest lists every finished copy).
+        """
         planned = {copy.path for copy in self.copies}
         untouched = [row for row in self.listed_before if row["path"] not in planned]
-        rows = untouched + [self.written[copy.path] for copy in self.copies if copy.path in self.written]
+        done = [self.written[copy.path] for copy in self.copies if copy.path in self.written]
+        touched = {PurePosixPath(path).stem for path in planned}
+        left_alone = {PurePosixPath(row["path"]).stem for row in untouched} - touched  # their bundles stay
+        given_up = None
+        self._remove_unlisted(untouched + done, self.bundled | left_alone)
+        written = self._written(untouched + done)
+        if not written and self.bundled:
+            self._remove_unlisted(untouched + done, left_alone)
+            written = self._written(untouched + done)
+            bundles, copies = _count(len(self.bundled), "bundle", "bundles"), _count(len(done), "copy", "copies")
+            given_up = (
+                f"written only once this run's {bundles} were deleted to make room; it lists the {copies} finished"
+            )
+        if not written:
+            self._remove_unlisted(untouched, left_alone)
+            kept = "only copies its earlier manifest lists" if self.manifest.exists() else "no copies"
+            lost = f", so the {_count(len(done), 'copy', 'copies')} this run finished were deleted" if done else ""
+            given_up = f"could not be written{lost}; the folder keeps {kept}"
+        for folder in {PurePosixPath(path).parent for path in planned} | {PurePosixPath("bundles")}:
+            with contextlib.suppress(OSError):  # not empty
+                (self.out_dir / folder).rmdir()
+        return None if given_up is None else Diagnostic(display_path(self.manifest), given_up)
+
+    def _written(self, rows: list[dict[str, Any]]) -> bool:
+        """Whether the manifest of rows could be written."""
         try:
             self._write(rows)
-        except BriefgenError:  # the earlier manifest stays: keep only what it lists and this run left alone
-            rows, self.bundled = untouched, set()
-        touched = {PurePosixPath(path).stem for path in planned}
-        self._remove_unlisted(rows, self.bundled | ({PurePosixPath(row["path"]).stem for row in rows} - touched))
+        except BriefgenError:
+            return False
+        return True
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         document = {"copies": rows, "earlier": _earlier_copies(self.issued_before, rows)}
@@ -639,6 +672,10 @@ class _CopyFolder:
             f"bundles/{zip.name}" for zip in (self.out_dir / "bundles").glob("*.zip") if zip.stem not in bundles
         ]
         return sorted(path for path in unlisted if remove_output(self.out_dir, path))
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def _manifest_lists(manifest: Path) -> dict[str, list[dict[str, Any]]]:

@@ -28,6 +28,10 @@ from briefgen.trace import holds_distribution_manifest
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
 TEMPORARY_SUFFIX = ".briefgen-tmp"
+# Names the command holding an output folder, for the message a second one gets; one left by a command that was
+# killed goes with the temporary files.
+HOLDER_NOTE = f".holder{TEMPORARY_SUFFIX}"
+COMMANDS = ("build", "distribute")
 
 
 class CatalogueFailed(BriefgenError):
@@ -97,8 +101,8 @@ def build(
     sources = distinct_sources(sources)
     for edition in editions:
         project.check_edition(edition)
-    check_output_folder(out_dir, project, "the build", "build", _a_distribution)
-    with exclusive(out_dir):
+    check_output_folder(out_dir, project, "the build", "build", _not_a_build_folder)
+    with exclusive(out_dir, "build"):
         # What the keys cover is read before anything renders; a brief that saw a file change is keyed by none.
         state = _BuildFolder(out_dir, project, sources, formats, len(editions) > 1)
         entries, tasks, changed = [], [], 0
@@ -219,27 +223,66 @@ def _current(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_output_folder(
-    out_dir: Path, project: Project, who: str, suggested: str, manifest_problem: Callable[[Path], str | None]
+    out_dir: Path, project: Project, who: str, suggested: str, folder_problem: Callable[[Path], str | None]
 ) -> None:
-    """Refuse, as bad usage, the project folder or a folder in its sources or templates as the output folder of
-    `who` (the build, distribute), or a folder whose manifest.json manifest_problem finds fault with (says what
-    is wrong; None when nothing is)."""
+    """Refuse, as bad usage, an output folder for `who` (the build, distribute) that is or holds the project
+    folder, lies in its sources or templates or inside another build's or distribution's folder, or whose
+    contents folder_problem finds fault with (says what is wrong; None when nothing is)."""
     out, root = out_dir.resolve(), project.root.resolve()
     inside = [f"is the project's {name}" for name in ("sources", "templates") if out.is_relative_to(root / name)]
-    if out == root or inside:
-        problem = inside[0] if inside else "is the project folder"
-    elif (problem := manifest_problem(out_dir / MANIFEST_NAME)) is None:
+    if root.is_relative_to(out):
+        problem = "is the project folder" if out == root else "holds the project folder"
+    elif inside:
+        problem = inside[0]
+    elif enclosing := _enclosing_output_folder(out):
+        folder, kind = enclosing
+        message = f"--out: {display_path(out_dir)} lies inside {display_path(folder)}, {kind}'s output folder"
+        raise UsageError([Diagnostic("briefgen", f"{message}; give {who} a folder of its own, outside it")])
+    elif (problem := folder_problem(out_dir)) is None:
         return
     message = f"--out: {display_path(out_dir)} {problem}; give {who} a folder of its own, such as {suggested}"
     raise UsageError([Diagnostic("briefgen", message)])
 
 
-def _a_distribution(manifest: Path) -> str | None:
-    """What is wrong with building where a distribution's manifest lies, the only record of whom each stamped
-    copy went to; None when no distribution's manifest is there."""
-    if not holds_distribution_manifest(manifest):
-        return None
-    return f"holds a distribution (its {MANIFEST_NAME} lists stamped copies, and a build would replace it)"
+def _enclosing_output_folder(out: Path) -> tuple[Path, str] | None:
+    """The nearest folder above out that holds a build's or a distribution's manifest, with which of the two
+    ("a build", "a distribution"); None when there is none."""
+    for folder in out.parents:
+        if holds_build_manifest(folder / MANIFEST_NAME):
+            return folder, "a build"
+        if holds_distribution_manifest(folder / MANIFEST_NAME):
+            return folder, "a distribution"
+    return None
+
+
+def _not_a_build_folder(folder: Path) -> str | None:
+    """What is wrong with building into folder, whose manifest.json and index.html a build replaces: a
+    manifest.json that is not a build's (a distribution's, the only record of whom each stamped copy went to,
+    or anyone's), or an index.html with no build's manifest beside it (a build writes the two together, so
+    that one is not its catalogue); None when nothing is."""
+    manifest, index = folder / MANIFEST_NAME, folder / INDEX_NAME
+    if holds_distribution_manifest(manifest):
+        return f"holds a distribution (its {MANIFEST_NAME} lists stamped copies, and a build would replace it)"
+    if manifest.exists() and not holds_build_manifest(manifest):
+        return f"holds a {MANIFEST_NAME} that is not a build's, which a build replaces"
+    if index.exists() and not manifest.exists():
+        return (
+            f"holds an {INDEX_NAME} that no build wrote (no build's {MANIFEST_NAME} beside it), which a build replaces"
+        )
+    return None
+
+
+def is_build_manifest(document: Any) -> bool:
+    """Whether a manifest.json's content is a build's: its briefs listed, as every briefgen has written it."""
+    return isinstance(document, dict) and isinstance(document.get("briefs"), list) and "copies" not in document
+
+
+def holds_build_manifest(path: Path) -> bool:
+    """Whether a file is a build's manifest (False when it is missing or unreadable)."""
+    try:
+        return is_build_manifest(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
@@ -249,12 +292,14 @@ def _entry_key(entry: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def exclusive(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for one build at a time, after checking it can be written.
+def exclusive(out_dir: Path, command: str) -> Iterator[None]:
+    """Hold the output folder for one briefgen command (`command`, one of COMMANDS) at a time, after checking it
+    can be written.
 
-    A second build into the same folder is refused, never interleaved. Temporary files left by a build
-    that was killed are removed once the folder is held. A folder made for a build that then wrote nothing
-    into it (its scheduler unreachable, say) is removed again.
+    A second command into the same folder is refused at once, never interleaved, with a message naming the
+    command that holds it. Temporary files left by a command that was killed are removed once the folder is
+    held. A folder made for a command that then wrote nothing into it (its scheduler unreachable, say) is
+    removed again.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefgenError([Diagnostic(display_path(out_dir), "cannot use output folder: it is a file")])
@@ -268,22 +313,33 @@ def exclusive(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BriefgenError(
-                [
-                    Diagnostic(
-                        display_path(out_dir), "another briefgen build is writing this folder; run again when it ends"
-                    )
-                ]
-            ) from None
+            message = f"{_holder(out_dir)} is writing this folder; run again when it ends"
+            raise BriefgenError([Diagnostic(display_path(out_dir), message)]) from None
         for stale in out_dir.glob(f".*{TEMPORARY_SUFFIX}"):
             stale.unlink(missing_ok=True)
         _check_writable(out_dir)
-        yield
+        note = out_dir / HOLDER_NOTE
+        with contextlib.suppress(OSError):  # a full disk, say: only the message of a second command needs it
+            note.write_text(command, encoding="utf-8")
+        try:
+            yield
+        finally:
+            note.unlink(missing_ok=True)  # before the folder is let go, so a next holder's note stays
     finally:
         os.close(handle)
         if made:
-            with contextlib.suppress(OSError):  # not empty: the build wrote into it
+            with contextlib.suppress(OSError):  # not empty: the command wrote into it
                 out_dir.rmdir()
+
+
+def _holder(out_dir: Path) -> str:
+    """Who holds the folder, as its note says ("another briefgen distribute"); "another briefgen command" when
+    the note cannot tell (not written yet, or the lock taken by something else)."""
+    try:
+        command = (out_dir / HOLDER_NOTE).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        command = ""
+    return f"another briefgen {command if command in COMMANDS else 'command'}"
 
 
 def _check_writable(folder: Path) -> None:

@@ -424,7 +424,7 @@ def _cases() -> list[Case]:
             sibling_builds=False,
         )
     )
-    busy = at(None, None, "another briefgen build is writing this folder; run again when it ends", path="build")
+    busy = at(None, None, "another briefgen command is writing this folder; run again when it ends", path="build")
     add(Case("build-folder-locked", None, (busy,), hold_lock=True, sibling_builds=False))
     usage = re.escape("briefgen build: error: argument --format: unknown format in 'pdf;rm -rf /'; ") + "choose .*"
     add(Case("bad-usage-format", None, (usage,), code=2, args=("--format", "pdf;rm -rf /"), sibling_builds=False))

@@ -196,7 +196,7 @@ def test_a_second_build_into_a_busy_folder_is_refused(project: Path) -> None:
         os.close(handle)
     assert_no_traceback(proc)
     assert proc.returncode == 1
-    assert "another briefgen build" in proc.stderr
+    assert "another briefgen command" in proc.stderr
     assert list(build.iterdir()) == []
 
 
