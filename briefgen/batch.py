@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path, paths_shown_from
+from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path, paths_shown_from, system_refusal
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
 # Memory is flat across renders with the built-in styles; the bound is for styles that make WeasyPrint
@@ -75,11 +75,15 @@ def subsetter_missing() -> bool:
 
 
 def run(task: RenderTask) -> TaskResult:
-    """Render one task, turning a user mistake into a result rather than an exception."""
+    """Render one task, turning a user mistake, or a file the system would not let it write (a full disk
+    for WeasyPrint's font files, say), into a result rather than an exception."""
     try:
         return TaskResult(task, render_brief(task.source, task.project, task.formats, task.edition))
     except BriefgenError as exc:
         return TaskResult(task, None, exc.diagnostics)
+    except OSError as exc:
+        message = f"could not be rendered: the system refused a file: {system_refusal(exc)}"
+        return TaskResult(task, None, (Diagnostic(display_path(task.source), message),))
 
 
 def run_many(task: RenderTask) -> TaskResult:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen import __version__
-from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path
+from briefgen.errors import BriefgenError, Diagnostic, Severity, UsageError, display_path, system_refusal
 from briefgen.formats import Format, format_for
 
 if TYPE_CHECKING:
@@ -77,6 +77,9 @@ def _run(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the reader stopped early, as `briefgen templates list | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:  # the machine's refusal (a full disk, say) where no stage expected one
+        print(f"briefgen: error: the system refused a file: {system_refusal(exc)}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def validate_command(args: argparse.Namespace, project: "Project") -> int:

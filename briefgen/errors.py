@@ -62,3 +62,11 @@ def paths_shown_from(folder: Path) -> Iterator[None]:
         yield
     finally:
         _shown_from.reset(token)
+
+
+def system_refusal(exc: OSError) -> str:
+    """What the system refused, from an OSError that is the machine's doing rather than the input's (a full
+    disk, a limit on file size, a folder not writable): its reason, and its file when it names one."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason[:1].lower() + reason[1:]
+    return f"{exc.filename}: {reason}" if exc.filename else reason

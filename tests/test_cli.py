@@ -2,6 +2,7 @@
 
 import json
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -327,3 +328,39 @@ def test_the_progress_bar_counts_each_brief_in_each_edition(tmp_path: Path) -> N
     counts = set(re.findall(r"\b(\d+)/(\d+)\b", shown))
     assert ("2", "2") in counts, shown
     assert {total for _, total in counts} == {"2"}, shown
+
+
+def under_file_size_limit(*args: str, cwd: Path, limit: int = 200_000) -> subprocess.CompletedProcess[str]:
+    """`briefgen ARGS` in a process that may write no file larger than limit bytes: WeasyPrint's copies of the
+    bundled fonts (up to 640 KB) cannot be written, as on a full disk."""
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "briefgen", *args],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=limited,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("build", "--force", "--format", "pdf"), "error: could not be rendered: the system refused a file: "),
+        (("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf"), "briefgen: error: the system refused a file: "),
+    ],
+)
+def test_a_file_the_system_refuses_is_an_error_not_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    root = make_project(tmp_path / "p")
+    proc = under_file_size_limit(*args, cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr
+    assert f"{expected}file too large" in proc.stderr, proc.stderr
+    assert not (root / "out.pdf").exists()
