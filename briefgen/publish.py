@@ -88,7 +88,7 @@ def build(
     its outputs are written without a cache key, so the next build renders it again, and on_changed gets how
     many briefs (in each edition) that was, when there were any.
     """
-    from briefgen.batch import Executor, RenderTask, render_all
+    from briefgen.batch import ClusterLost, Executor, RenderTask, render_all
 
     formats = tuple(sorted(formats))
     sources = distinct_sources(sources)
@@ -129,7 +129,7 @@ def build(
                         continue
                     entries.append(entry)
                     on_result(BriefResult(source, position, Status.BUILT, entry, rendered=formats))
-        except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
+        except (KeyboardInterrupt, ClusterLost):  # a build stopped midway keeps what it finished, for the next to skip
             with contextlib.suppress(CatalogueFailed):
                 write_manifest(out_dir, entries, project, on_removed)
             raise
