@@ -10,6 +10,7 @@ runs in the same workers, through the same Executor.
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import ctypes.util
 import functools
@@ -218,39 +219,58 @@ class Executor:
         yield from self._as_finished(self._client.map(shown, items, pure=False))
 
     def _as_finished(self, futures: Sequence[Any]) -> Iterator[Any]:
-        """The futures' results as they finish. ClusterLost once the cluster has had no workers for
-        WORKERLESS_SECONDS (its scheduler keeps the work waiting for workers for ever), or its scheduler is gone.
-
-        The results are fetched in the client's own thread, never waited for here: a result lost with the worker
-        that held it is computed again, and waiting for it would wait for a worker.
-        """
+        """The futures' results as they finish; ClusterLost when the cluster stops doing the work."""
         from distributed import as_completed
 
-        finished, done = as_completed(futures, with_results=True), 0
-        workerless_since: float | None = None
-        next_look = time.monotonic() + LOOK_AT_WORKERS_EVERY
+        finished, watch = as_completed(futures), _ClusterWatch(self._client, self.scheduler or "", len(futures))
         while not finished.is_empty():
             batch = finished.next_batch(block=False)
-            for future, result in batch:
-                if future.status == "cancelled":  # the connection to the scheduler was lost, and not regained
-                    message = f"lost the connection to the Dask scheduler; {len(futures) - done} of {len(futures)}"
-                    raise ClusterLost(self.scheduler or "", f"{message} tasks not done")
-                if future.status == "error":  # a bug, not a user's mistake: shown as if it had happened here
-                    _, exception, traceback = result
-                    raise exception.with_traceback(traceback)
-                yield result
-                done += 1
-            if batch:
-                workerless_since = None
+            for future in batch:
+                yield watch.result(future)
+            if not batch:
+                time.sleep(DASK_POLL_SECONDS)
+                watch.look_at_workers()
+
+
+class _ClusterWatch:
+    """Whether a Dask cluster still does the work: ClusterLost once it has had no workers for WORKERLESS_SECONDS
+    (its scheduler keeps the work waiting for workers for ever), or its scheduler is gone, saying how many of
+    the tasks were not done."""
+
+    def __init__(self, client: Any, address: str, tasks: int) -> None:
+        self.client, self.address, self.tasks, self.done = client, address, tasks, 0
+        self.workerless_since: float | None = None
+        self.next_look = time.monotonic() + LOOK_AT_WORKERS_EVERY
+
+    def result(self, future: Any) -> Any:
+        """A finished future's result. It is waited for a little at a time: a result lost with the worker that
+        held it is computed again, and waiting for that is waiting for a worker."""
+        while True:
+            if future.status == "cancelled":  # the connection to the scheduler was lost, and not regained
+                raise self._lost("lost the connection to the Dask scheduler")
+            try:
+                result = future.result(timeout=LOOK_AT_WORKERS_EVERY)
+            except (TimeoutError, OSError, concurrent.futures.CancelledError):
+                if future.status == "error":  # the work's own exception, a bug: shown as if raised here
+                    raise
+                self.look_at_workers()
                 continue
-            time.sleep(DASK_POLL_SECONDS)
-            if time.monotonic() < next_look:
-                continue
-            next_look = time.monotonic() + LOOK_AT_WORKERS_EVERY
-            workerless_since = None if _has_workers(self._client) else workerless_since or time.monotonic()
-            if workerless_since is not None and time.monotonic() - workerless_since >= WORKERLESS_SECONDS:
-                message = f"the Dask cluster has had no workers for {WORKERLESS_SECONDS} s; {len(futures) - done}"
-                raise ClusterLost(self.scheduler or "", f"{message} of {len(futures)} tasks not done")
+            self.done += 1
+            return result
+
+    def look_at_workers(self) -> None:
+        """Count the cluster's workers, at most every LOOK_AT_WORKERS_EVERY; ClusterLost when there have been
+        none for WORKERLESS_SECONDS."""
+        now = time.monotonic()
+        if now < self.next_look:
+            return
+        self.next_look = now + LOOK_AT_WORKERS_EVERY
+        self.workerless_since = None if _has_workers(self.client) else self.workerless_since or now
+        if self.workerless_since is not None and now - self.workerless_since >= WORKERLESS_SECONDS:
+            raise self._lost(f"the Dask cluster has had no workers for {WORKERLESS_SECONDS} s")
+
+    def _lost(self, why: str) -> "ClusterLost":
+        return ClusterLost(self.address, f"{why}; {self.tasks - self.done} of {self.tasks} tasks not done")
 
 
 class ClusterLost(BriefgenError):
@@ -267,8 +287,7 @@ def _dask_client(address: str) -> Iterator[Any]:
 
     Dask's client bounds its connection but not the handshake after it: a peer that is not a Dask scheduler can
     keep it waiting for ever, or send it a length it cannot allocate. The address is first asked, within the
-    same bound, whether a Dask scheduler answers there at all. The client is closed without Dask's own
-    account of what its closing interrupted (a reconnection to a scheduler that is gone): that is reported.
+    same bound, whether a Dask scheduler answers there at all.
     """
     try:
         from distributed import Client
@@ -289,16 +308,21 @@ def _dask_client(address: str) -> Iterator[Any]:
         client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError) as exc:
         raise BriefgenError([Diagnostic(address, f"cannot reach the Dask scheduler: {exc}")]) from None
+    # Dask's account of what its closing interrupts (a reconnection to a lost scheduler, the fetch of a result
+    # lost with its worker) is kept off the screen: the run reports what went wrong.
+    quieted = [logging.getLogger(name) for name in ("distributed.client", "asyncio", "tornado.application")]
+    levels = [log.level for log in quieted]
     try:
         yield client
     finally:
-        dask_log = logging.getLogger("distributed.client")
-        level = dask_log.level
-        dask_log.setLevel(logging.CRITICAL)
+        for log in quieted:
+            log.setLevel(logging.CRITICAL)
         try:
             client.close()
+            gc.collect()  # the interrupted tasks' exceptions are logged as they go
         finally:
-            dask_log.setLevel(level)
+            for log, level in zip(quieted, levels, strict=True):
+                log.setLevel(level)
 
 
 def _has_workers(client: Any) -> bool:
