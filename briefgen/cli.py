@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
-SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}")
+# Plain TCP only: Dask's other protocols need security settings or libraries briefgen does not pass on.
+SCHEDULER_ADDRESS = re.compile(r"(?:tcp://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})")
 SUBSETTER_WARNING = (
     "warning: HarfBuzz's subsetter (libharfbuzz-subset0) is missing; PDFs will be written about four times "
     "slower. Install it (Debian: apt-get install libharfbuzz-subset0) or run .ci/system-deps."
@@ -460,11 +461,14 @@ def _add_scheduler_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _scheduler_address(text: str) -> str:
-    """A Dask scheduler's address as Dask reads it: [PROTOCOL://]HOST:PORT."""
-    if SCHEDULER_ADDRESS.fullmatch(text):
+    """A Dask scheduler's address over TCP: [tcp://]HOST:PORT, the port from 1 to 65535."""
+    address = SCHEDULER_ADDRESS.fullmatch(text)
+    if address and 1 <= int(address["port"]) <= 65535:
         return text
     message = f"expected a Dask scheduler's address, tcp://HOST:PORT (tcp://127.0.0.1:8786, say), not {text!r}"
-    if SCHEDULER_ADDRESS.fullmatch(f"{text}:8786"):
+    if address:
+        message += "; a port is a number from 1 to 65535"
+    elif SCHEDULER_ADDRESS.fullmatch(f"{text}:8786"):
         message += "; add the scheduler's port, 8786 unless it was started with another"
     raise argparse.ArgumentTypeError(message)
 

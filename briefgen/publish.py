@@ -95,7 +95,7 @@ def build(
     that died (the brief it was rendering is rendered again; one that a worker dies on twice fails), and of
     more workers started than there are cores.
     """
-    from briefgen.batch import Executor, RenderTask, render_all
+    from briefgen.batch import ClusterLost, Executor, RenderTask, render_all
 
     formats = tuple(sorted(formats))
     sources = distinct_sources(sources)
@@ -136,7 +136,7 @@ def build(
                         continue
                     entries.append(entry)
                     on_result(BriefResult(source, position, Status.BUILT, entry, rendered=formats))
-        except KeyboardInterrupt:  # an interrupted build keeps what it finished, for the next to skip
+        except (KeyboardInterrupt, ClusterLost):  # a build stopped midway keeps what it finished, for the next to skip
             with contextlib.suppress(CatalogueFailed):
                 write_manifest(out_dir, entries, project, on_removed)
             raise

@@ -94,11 +94,9 @@ def manifest_ids(out_dir: Path) -> list[str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def unreachable_scheduler_build(tmp_path_factory: pytest.TempPathFactory):
-    """A build sent to a scheduler nobody listens on, started with the module and read by its last test.
-
-    The Dask client waits out its whole 10 s timeout before giving up; starting it first lets that wait
-    overlap the other tests instead of adding to the suite's time.
-    """
+    """A build sent to a scheduler nobody listens on, started with the module and read by its last test, so
+    that the time it takes (a refused connection is told at once, a silent address after 10 s) overlaps the
+    other tests instead of adding to the suite's."""
     root = batch_project(tmp_path_factory.mktemp("unreachable"))
     proc = start_briefgen("build", "--scheduler", UNREACHABLE, "--format", "html", cwd=root)
     yield root, proc
