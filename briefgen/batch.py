@@ -9,7 +9,6 @@ pool with it, and what the pool held goes to a fresh one). Other work that print
 stamp sheets) runs in the same workers, through the same Executor.
 """
 
-import asyncio
 import collections
 import concurrent.futures
 import contextlib
@@ -532,6 +531,8 @@ def _check_listening(address: str) -> None:
 def _asked_who_answers(address: str, seconds: float) -> str | None:
     """What kind of Dask server answers at address ('Scheduler', 'Worker', 'Nanny'), asked within seconds;
     None when what answers is not Dask, or does not answer in time."""
+    import asyncio  # only a Dask scheduler's address is asked this way: a build without one never loads it
+
     from distributed.comm import connect
 
     seconds = max(seconds, 0.1)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -21,16 +22,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from briefgen.distribute import Removal, Stage
 from briefgen.errors import Diagnostic, display_path
 from briefgen.publish import INDEX_NAME, BriefResult, Status
 
-STAGE_LABELS = {Stage.RENDERING: "rendering briefs", Stage.STAMPING: "stamping copies", Stage.BUNDLING: "bundling"}
+if TYPE_CHECKING:  # a build has no use for distribute's module, and should not wait for its import
+    from briefgen.distribute import Removal, Stage
+
+# by the name of each distribute.Stage and distribute.Removal
+STAGE_LABELS = {"RENDERING": "rendering briefs", "STAMPING": "stamping copies", "BUNDLING": "bundling"}
 REMOVAL_LINES = {
-    Removal.RECIPIENT_GONE: "removed {} of recipients no longer on the list",
-    Removal.FILE_RENAMED: "replaced {} of recipients still on the list under a new file name",
-    Removal.BRIEF_GONE: "removed {} of briefs no longer distributed",
-    Removal.UNLISTED: "removed {} that no manifest listed, left by a run that did not finish",
+    "RECIPIENT_GONE": "removed {} of recipients no longer on the list",
+    "FILE_RENAMED": "replaced {} of recipients still on the list under a new file name",
+    "BRIEF_GONE": "removed {} of briefs no longer distributed",
+    "UNLISTED": "removed {} that no manifest listed, left by a run that did not finish",
 }
 
 
@@ -207,13 +211,13 @@ class DistributionReporter:
         shown += f" in {editions} editions" if editions > 1 else ""
         self.plan = f"{shown}: {_count(briefs * recipients, 'copy', 'copies')}, {_count(recipients, 'bundle')}"
 
-    def __call__(self, stage: Stage, done: int, total: int) -> None:
+    def __call__(self, stage: "Stage", done: int, total: int) -> None:
         """Move the stage's bar to done of total; the first stage to start prints the plan first."""
         if stage not in self.stages:
             if not self.stages and not self.quiet:
                 print(self.plan, flush=True)
                 self.progress.start()
-            self.stages[stage] = self.progress.add_task(STAGE_LABELS[stage], total=total)
+            self.stages[stage] = self.progress.add_task(STAGE_LABELS[stage.name], total=total)
         self.progress.update(self.stages[stage], completed=done)
 
     def warning(self, diagnostic: Diagnostic) -> None:
@@ -221,7 +225,7 @@ class DistributionReporter:
         if not self.quiet:
             print(diagnostic, file=sys.stderr)  # above the bars: rich takes stderr while they show
 
-    def removed(self, removed: dict[Removal, list[str]]) -> None:
+    def removed(self, removed: dict["Removal", list[str]]) -> None:
         """A line for each reason the distribution deleted copies and bundles for, with how many (unless quiet).
         It comes once every stage is done: the bars stop first."""
         self.progress.stop()
@@ -232,7 +236,7 @@ class DistributionReporter:
             copies = len(paths) - bundles
             counts = [_count(copies, "copy", "copies")] if copies else []
             counts += [_count(bundles, "bundle")] if bundles else []
-            print(REMOVAL_LINES[why].format(" and ".join(counts)))
+            print(REMOVAL_LINES[why.name].format(" and ".join(counts)))
 
 
 def _count(number: int, unit: str, units: str = "") -> str:
