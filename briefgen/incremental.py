@@ -224,6 +224,20 @@ def cache_key(
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def catalogue_key(briefs: Sequence[Mapping[str, object]], project: Project) -> str:
+    """The key of a build folder's catalogue page: the manifest's entries it lists, what every brief depends on
+    (versions, config, the template files outside theme folders: labels, macros), and every catalogue
+    template on the search path."""
+    templates = [
+        path
+        for folder in (project_templates_dir(project.root), builtin_templates_dir())
+        for path in sorted(folder.rglob(CATALOGUE_TEMPLATE))
+    ]
+    parts = [shared_digest(project), json.dumps(briefs, sort_keys=True, ensure_ascii=False)]
+    parts += [f"{_portable_name(path, project)}={file_hash(path) or 'absent'}" for path in templates]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 def file_hash(path: Path) -> str | None:
     """The sha256 of a regular file's content, or None when it is not one or cannot be read."""
     if not path.is_file():

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from briefgen.errors import BriefgenError, Diagnostic, UsageError, display_path
-from briefgen.incremental import KeyInputs, inputs_unchanged, recorded_inputs
+from briefgen.incremental import KeyInputs, catalogue_key, file_hash, inputs_unchanged, recorded_inputs
 from briefgen.load import brief_id
 from briefgen.pipeline import Format, Project, RenderedBrief, distinct_sources, render_index
 from briefgen.trace import holds_distribution_manifest
@@ -158,7 +158,7 @@ class _BuildFolder:
         self, out_dir: Path, project: Project, sources: Sequence[Path], formats: Sequence[Format], by_edition: bool
     ) -> None:
         self.out_dir, self.project, self.formats, self.by_edition = out_dir, project, formats, by_edition
-        self.previous = {_entry_key(entry): entry for entry in _previous_entries(out_dir / MANIFEST_NAME)}
+        self.previous = {_entry_key(entry): entry for entry in _entries(_previous_manifest(out_dir / MANIFEST_NAME))}
         self.inputs = KeyInputs(project, sources)
         self.outdated: list[str] = []
 
@@ -240,6 +240,9 @@ def check_output_folder(
         raise UsageError([Diagnostic("briefgen", f"{message}; give {who} a folder of its own, outside it")])
     elif (problem := folder_problem(out_dir)) is None:
         return
+    else:  # what the folder holds: moving it away may be all there is to do
+        advice = f"move it away if it can go, or give {who} another folder with --out"
+        raise UsageError([Diagnostic("briefgen", f"--out: {display_path(out_dir)} {problem}; {advice}")])
     message = f"--out: {display_path(out_dir)} {problem}; give {who} a folder of its own, such as {suggested}"
     raise UsageError([Diagnostic("briefgen", message)])
 
@@ -431,10 +434,15 @@ def write_manifest(
     on_removed: Callable[[list[str]], None] = lambda brief_ids: None,
 ) -> Path:
     """Merge this build's entries into the manifest; briefs whose source is gone leave it, with their outputs,
-    and on_removed gets their ids (once each, whatever their editions) when there are any."""
+    and on_removed gets their ids (once each, whatever their editions) when there are any.
+
+    The catalogue page is rendered again only when what it shows may have changed: the manifest records
+    its key (the briefs listed, what every brief depends on, the catalogue templates) and its page's hash.
+    """
     path = out_dir / MANIFEST_NAME
+    previous = _previous_manifest(path)
     merged, removed = {}, []
-    for entry in _previous_entries(path):
+    for entry in _entries(previous):
         if (project.root / entry.get("source", "")).is_file():
             merged[_entry_key(entry)] = entry
         else:
@@ -444,15 +452,25 @@ def write_manifest(
     if removed:
         on_removed(sorted(set(removed)))
     merged.update((_entry_key(entry), entry) for entry in entries)
-    document = {"briefs": [merged[key] for key in sorted(merged)]}
-    write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    try:
-        index = render_index(document["briefs"], project)
-    except BriefgenError as exc:  # an earlier catalogue would list another set of briefs than the manifest
-        (out_dir / INDEX_NAME).unlink(missing_ok=True)
-        raise CatalogueFailed(exc.diagnostics, path) from None
-    write_atomically(out_dir / INDEX_NAME, index.encode("utf-8"))
+    briefs = [merged[key] for key in sorted(merged)]
+    catalogue = {"key": catalogue_key(briefs, project), "sha256": file_hash(out_dir / INDEX_NAME)}
+    index = None
+    if previous.get("catalogue") != catalogue or catalogue["sha256"] is None:
+        try:
+            index = render_index(briefs, project).encode("utf-8")
+        except BriefgenError as exc:  # an earlier catalogue would list another set of briefs than the manifest
+            (out_dir / INDEX_NAME).unlink(missing_ok=True)
+            _write_json(path, {"briefs": briefs})
+            raise CatalogueFailed(exc.diagnostics, path) from None
+        catalogue["sha256"] = hashlib.sha256(index).hexdigest()
+    _write_json(path, {"briefs": briefs, "catalogue": catalogue})
+    if index is not None:
+        write_atomically(out_dir / INDEX_NAME, index)
     return path
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    write_atomically(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def remove_output(out_dir: Path, relative: str) -> bool:
@@ -464,11 +482,19 @@ def remove_output(out_dir: Path, relative: str) -> bool:
     return False
 
 
-def _previous_entries(path: Path) -> list[dict[str, Any]]:
-    """The entries of an earlier manifest; none when it is missing or not briefgen's."""
+def _previous_manifest(path: Path) -> dict[str, Any]:
+    """An earlier manifest; empty when it is missing or not JSON."""
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))["briefs"]
-    except (OSError, ValueError, KeyError, TypeError):
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _entries(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entries of a manifest; none when it is not briefgen's."""
+    entries = manifest.get("briefs")
+    if not isinstance(entries, list):
         return []
     return [entry for entry in entries if isinstance(entry, dict) and isinstance(entry.get("id"), str)]
 

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from helpers import (
@@ -436,13 +436,17 @@ def _cases() -> list[Case]:
     config = "fonts:\n  body:\n    family: Hostile\n    regular: ../secret.txt\n"
     font = at(4, 14, outside.format("../secret.txt"), path="briefgen.yaml")
     add(Case("config-font-outside", None, (font,), files={"briefgen.yaml": config}, sibling_builds=False))
+    # a manifest.json that is not a build's may be anyone's file: the build refuses to replace it
+    foreign = re.escape("briefgen: error: --out: build holds a manifest.json that is not a build's, ") + ".*"
+    for name, manifest in [("manifest-briefs-not-a-list", {"briefs": {"id": "x"}}), ("manifest-not-json", "\x00\xff{")]:
+        content = manifest if isinstance(manifest, str) else json.dumps(manifest)
+        files = {"build/manifest.json": content}
+        add(Case(name, None, (foreign,), code=2, files=files, sibling_builds=False))
     # a build folder left in a bad state: its manifest is rebuilt, never trusted
     escaping = {"html": {"path": "../../secret.txt", "bytes": 1, "cache_key": "x"}}
     for name, manifest in [
         ("manifest-entry-without-id", {"briefs": [{"source": "sources/gone.yaml"}]}),
         ("manifest-entries-not-objects", {"briefs": [1, None, "x"]}),
-        ("manifest-briefs-not-a-list", {"briefs": {"id": "x"}}),
-        ("manifest-not-json", "\x00\xff{"),
         (
             "manifest-path-escaping-the-folder",
             {
@@ -703,6 +707,8 @@ def evaluate(case: Case, run: Run) -> list[str]:
     building += [other.name for other in run.cases if other.builds]
     expected = {f"{brief}.{output_format}" for brief in building for output_format in formats}
     expected |= {"manifest.json"} if building else set()
+    if not building:  # a refused build leaves the files it found in the folder as they were
+        expected |= {PurePosixPath(name).name for name in case.files if name.startswith("build/")}
     present = {path.name for path in build.iterdir()} if build.is_dir() else set()
     extras = BUILD_EXTRAS if building else set()
     expect(

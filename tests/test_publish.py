@@ -358,3 +358,28 @@ def test_a_build_in_one_format_names_only_what_it_rendered(project: Path) -> Non
     assert line in proc.stdout.splitlines()
     assert "pages" not in proc.stdout.split("build summary")[0]
     assert set(entries(project)[SAMPLE_ID]["outputs"]) == {"html", "pdf"}
+
+
+def test_the_catalogue_is_rendered_again_only_when_what_it_shows_may_have_changed(tmp_path: Path) -> None:
+    """A build with nothing to do leaves index.html as it was; an edited catalogue template, or a page
+    changed by hand, is written again though every brief is skipped."""
+    root = make_project(tmp_path / "p")
+    assert run_briefgen("build", "--format", "html", cwd=root).returncode == 0
+    index = root / "build" / "index.html"
+    written = index.stat().st_mtime_ns, index.read_bytes()
+
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0 and "0 built, 1 skipped" in proc.stdout
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == written
+
+    template = (REPO / "templates" / "common" / "index.html.j2").read_text(encoding="utf-8")
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "index.html.j2").write_text(template.replace("<main", "<!-- house -->\n<main", 1))
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0 and "0 built, 1 skipped" in proc.stdout
+    assert "<!-- house -->" in index.read_text(encoding="utf-8")
+
+    index.write_text("edited by hand\n", encoding="utf-8")
+    proc = run_briefgen("build", "--format", "html", cwd=root)
+    assert proc.returncode == 0 and "0 built, 1 skipped" in proc.stdout
+    assert "<!-- house -->" in index.read_text(encoding="utf-8")
