@@ -240,8 +240,8 @@ def check_output_folder(
         raise UsageError([Diagnostic("briefgen", f"{message}; give {who} a folder of its own, outside it")])
     elif (problem := folder_problem(out_dir)) is None:
         return
-    else:  # what the folder holds: moving it away may be all there is to do
-        advice = f"move it away if it can go, or give {who} another folder with --out"
+    elif out.parent / out.name == (project.root / suggested).resolve():  # the usual folder itself: name no other
+        advice = f"move what it holds away if it can go, or give {who} another folder with --out"
         raise UsageError([Diagnostic("briefgen", f"--out: {display_path(out_dir)} {problem}; {advice}")])
     message = f"--out: {display_path(out_dir)} {problem}; give {who} a folder of its own, such as {suggested}"
     raise UsageError([Diagnostic("briefgen", message)])

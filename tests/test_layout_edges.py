@@ -331,8 +331,9 @@ def test_a_long_stamp_is_one_line_inside_the_margins_with_its_copy_id_whole(
     [copy_pdf] = (root / "dist").rglob("*.pdf")
     words = page_words(copy_pdf, 1)
     start = max(n for n, word in enumerate(words) if word[4] == "Prepared")
-    stamp = words[start:]
-    [copy_id] = [word for word in stamp if re.fullmatch(r"[0-9A-F]{12}", word[4])]
+    end = next(n for n in range(start, len(words)) if re.fullmatch(r"[0-9A-F]{12}", words[n][4]))
+    stamp = words[start : end + 1]  # from its first word to the copy id: the footer's words may follow
+    copy_id = stamp[-1]
     label = stamp[stamp.index(copy_id) - 1]
     assert label[4] == "Copy" and abs(label[1] - copy_id[1]) < 1, "the copy id is parted from its label"
     assert len({round(word[1]) for word in stamp}) == 1, "the stamp runs to more than one line"
