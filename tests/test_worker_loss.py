@@ -20,7 +20,7 @@ from pathlib import Path
 from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, make_project, run_briefgen
 
 SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in (\S+)$")
-CPU_SECONDS = 10  # far more than a worker needs to start and print one sample brief, far less than LONG takes
+CPU_SECONDS = 6  # more than a worker needs to start and print one sample brief (about 2.5 s), far less than LONG takes
 DIED_AGAIN = re.compile(
     r"^briefgen: error: a worker process died \(killed by SIGXCPU\) while rendering sources/long\.yaml"
     r"(?: \(public edition\))?, again; not tried a third time$"
