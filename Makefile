@@ -11,7 +11,7 @@ build: system $(VENV)/.installed
 	$(BIN)/briefgen build
 
 test: system-test $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto  # one test process per core: the suite is mostly waiting on briefgen processes
 
 system:
 	@sh .ci/system-deps
