@@ -11,7 +11,7 @@ build: system $(VENV)/.installed
 	$(BIN)/briefgen build
 
 test: system-test $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n auto  # one test process per core: the suite is mostly waiting on briefgen processes
+	$(BIN)/python -m pytest -n auto  # one test process per core: run one by one, most tests leave a core idle
 
 system:
 	@sh .ci/system-deps
