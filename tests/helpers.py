@@ -6,11 +6,14 @@ user sees: the exit code, stdout and stderr. Broken inputs are made by text edit
 of the sample source, so every expected line and column is known.
 """
 
+import contextlib
+import fcntl
 import os
 import pty
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -339,3 +342,27 @@ def assert_likelihoods_beside_judgments(text: str, judgments: list[dict]) -> Non
         assert re.search(rf"(?<!\d){low}\s*%?\s*(?:\u2013|-|to)\s*{high}\s*%", window), (
             f"{judgment['id']}: range {low} to {high}% not shown"
         )
+
+
+def processes_in(folder: Path) -> list[int]:
+    """The processes whose working directory is folder, as a build's workers have."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve() == folder.resolve():
+                found.append(int(entry.name))
+        except OSError:  # gone, or not ours to look at
+            continue
+    return found
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the lock briefgen takes on an output folder, without saying who holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(handle)

@@ -21,6 +21,7 @@ from helpers import (
     line_of,
     make_project,
     pdf_text,
+    processes_in,
     replace_line,
     replace_once,
     run_briefgen,
@@ -337,18 +338,6 @@ def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
 
     again = run_briefgen("build", "--format", "pdf", "--jobs", "1", "--quiet", cwd=root)
     assert summary(again) == (6 - len(kept), len(kept), 0, "build/manifest.json")
-
-
-def processes_in(folder: Path) -> list[int]:
-    """The processes whose working directory is folder, as a build's workers have."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cwd").resolve() == folder.resolve():
-                found.append(int(entry.name))
-        except OSError:  # gone, or not ours to look at
-            continue
-    return found
 
 
 def test_an_interrupted_build_ends_its_workers_and_their_files(tmp_path: Path) -> None:

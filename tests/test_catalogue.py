@@ -24,7 +24,6 @@ every failing source case at once through the default worker processes and expec
 """
 
 import contextlib
-import fcntl
 import http.server
 import json
 import os
@@ -46,6 +45,7 @@ from helpers import (
     SAMPLE_TEXT,
     child_env,
     column_of,
+    folder_lock,
     html_head,
     html_text,
     line_of,
@@ -542,18 +542,6 @@ def _write(root: Path, relative: str, content: Content, secret: Path) -> None:
         os.mkfifo(path)
     else:
         write_source(path, content)
-
-
-@contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold the lock a build takes on its output folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        yield
-    finally:
-        os.close(handle)
 
 
 def files_under(root: Path) -> set[str]:

@@ -5,19 +5,25 @@ Everything goes through the command line. Writes are made to fail for real, by f
 RLIMIT_FSIZE, as a full disk limits them (a small tmpfs needs root to mount).
 """
 
-import contextlib
-import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, child_env, make_project, pdf_text, run_briefgen
+from helpers import (
+    SAMPLE_ID,
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    child_env,
+    folder_lock,
+    make_project,
+    pdf_text,
+    run_briefgen,
+)
 
 from briefgen.publish import exclusive
 
@@ -150,17 +156,6 @@ def test_an_output_folder_inside_a_build_or_a_distribution_is_refused(tmp_path: 
 # --- who holds a folder ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def bare_lock(folder: Path) -> Iterator[None]:
-    """Hold folder's lock as briefgen does, without saying who holds it."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        yield
-    finally:
-        os.close(handle)
-
-
 @pytest.mark.parametrize("holder", ["build", "distribute", None])
 def test_a_held_folder_is_refused_naming_the_command_that_holds_it(tmp_path: Path, holder: str | None) -> None:
     """The lock names its holder; held by something that does not say (a bare lock), the message is neutral."""
@@ -169,7 +164,7 @@ def test_a_held_folder_is_refused_naming_the_command_that_holds_it(tmp_path: Pat
     out = root / "out"
     out.mkdir()
     for command, options in OPTIONS.items():
-        with exclusive(out, holder) if holder else bare_lock(out):
+        with exclusive(out, holder) if holder else folder_lock(out):
             proc = run_briefgen(command, *options, "--out", "out", cwd=root)
         assert_no_traceback(proc)
         assert proc.returncode == 1

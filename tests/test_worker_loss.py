@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, make_project, run_briefgen
+from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, make_project, processes_in, run_briefgen
 
 SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in (\S+)$")
 CPU_SECONDS = 6  # more than a worker needs to start and print one sample brief (about 2.5 s), far less than LONG takes
@@ -94,18 +94,6 @@ def workers_of(pid: int) -> list[int]:
             if parent == pid and b"spawn_main" in (entry / "cmdline").read_bytes():
                 found.append(int(entry.name))
         except (OSError, ValueError, IndexError):  # gone, or not ours to look at
-            continue
-    return found
-
-
-def processes_in(folder: Path) -> list[int]:
-    """The processes whose working directory is folder, as a build's workers have."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cwd").resolve() == folder.resolve():
-                found.append(int(entry.name))
-        except OSError:
             continue
     return found
 
