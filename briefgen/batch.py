@@ -1,7 +1,9 @@
 """Rendering many briefs: in this process, or in long-lived warm worker processes.
 
 Workers are spawned (never forked), import WeasyPrint and set up their font
-configuration once, then render brief after brief; after a bounded number of
+configuration once, then render brief after brief, on Linux each in a throwaway
+copy of the worker (briefgen.forked), which saves freeing the document and keeps
+the worker's memory as it was after its first brief; after a bounded number of
 renders per worker a fresh pool takes over, so that memory stays flat. The same
 tasks can run on a Dask cluster instead. A brief that fails comes back as its diagnostics and
 never stops the others; so does one whose worker process dies twice (a worker that dies takes its
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from briefgen import forked
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path, paths_shown_from, system_refusal
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
@@ -98,11 +101,42 @@ def run(task: RenderTask) -> TaskResult:
         return TaskResult(task, None, (Diagnostic(display_path(task.source), message),))
 
 
+@dataclass
+class _Copies:
+    """Whether this process renders each brief in a throwaway copy of itself (briefgen.forked): a printing
+    worker does, once it has rendered a brief itself, which fills the caches the copies share (stylesheets
+    parsed, templates compiled); after a copy had to fill them again (another theme, say), the next brief
+    renders here again."""
+
+    wanted: bool = False
+    warm: bool = False
+
+
+_copies = _Copies()
+
+
 def run_many(task: RenderTask) -> TaskResult:
-    """Render one task in one of our processes (a build worker, or the build's own with one job), the
-    garbage collector paused while it renders."""
+    """Render one task in one of our processes (a build worker, or the build's own with one job): in a
+    throwaway copy of a warm printing worker, else here with the garbage collector paused while it renders."""
+    if _copies.wanted and _copies.warm and forked.available():
+        before = _cache_misses()
+        result, after = forked.in_a_copy(functools.partial(_run_counting_misses, task))
+        _copies.warm = after == before
+        return result
     with collector_paused():
-        return run(task)
+        result = run(task)
+    _copies.warm = True
+    return result
+
+
+def _run_counting_misses(task: RenderTask) -> tuple[TaskResult, int]:
+    return run(task), _cache_misses()
+
+
+def _cache_misses() -> int:
+    from briefgen import print_pdf, render_html
+
+    return print_pdf.cache_misses() + render_html.cache_misses()
 
 
 @contextlib.contextmanager
@@ -598,11 +632,12 @@ def _warm_up(scratch: str, printing: bool) -> None:
 
 def prepare_worker(printing: bool = True) -> None:
     """What a worker does before its first brief: for printing work, import WeasyPrint and set up the fonts,
-    once; then set aside what exists, which lasts as long as the worker, from the garbage collector's full
-    passes."""
+    once, and render each brief after the first in a copy of itself (run_many); then set aside what exists,
+    which lasts as long as the worker, from the garbage collector's full passes."""
     if printing:
         from briefgen import print_pdf
 
         print_pdf.warm_up()
+        _copies.wanted = True
     gc.collect()
     gc.freeze()

@@ -313,6 +313,11 @@ def _shortened(message: str) -> str:
     return LONG_DATA_URL.sub(lambda found: f"{found.group()[:DATA_URL_SHOWN]}…", message)
 
 
+def cache_misses() -> int:
+    """How many stylesheets this process has parsed for its renders to share."""
+    return _parsed_stylesheet.cache_info().misses
+
+
 def warm_up() -> None:
     """Set up the font configuration every render of this process shares, before the first brief."""
     _font_config()

@@ -16,6 +16,7 @@ import itertools
 import mimetypes
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -178,6 +179,16 @@ class _HintedUndefined(jinja2.StrictUndefined):
         return message + suggestion(name, [candidate for candidate in names if not candidate.startswith("_")])
 
 
+_environments: "weakref.WeakSet[jinja2.Environment]" = weakref.WeakSet()  # what make_environment has made
+
+
+def cache_misses() -> int:
+    """How many template environments this process has made, and templates it has compiled, for its renders
+    to share."""
+    compiled = sum(len(env.cache) for env in _environments if env.cache is not None)
+    return make_environment.cache_info().misses + _parsed.cache_info().misses + compiled
+
+
 @functools.lru_cache(maxsize=16)
 def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja2.Environment:
     """A sandboxed Jinja2 environment with autoescaping, strict undefined names and briefgen's filters.
@@ -215,6 +226,7 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
         likelihood_ranges=LIKELIHOOD_RANGES,
         generator=f"briefgen {__version__}",
     )
+    _environments.add(env)
     return env
 
 
