@@ -101,15 +101,23 @@ def run(task: RenderTask) -> TaskResult:
         return TaskResult(task, None, (Diagnostic(display_path(task.source), message),))
 
 
+_Warmth = tuple[tuple[str, ...], str] | None  # the themes and language a render filled caches for (None: it failed)
+
+
 @dataclass
 class _Copies:
-    """Whether this process renders each brief in a throwaway copy of itself (briefgen.forked): a printing
-    worker does, once it has rendered a brief itself, which fills the caches the copies share (stylesheets
-    parsed, templates compiled); after a copy had to fill them again (another theme, say), the next brief
-    renders here again."""
+    """How this process renders in throwaway copies of itself (briefgen.forked), as a printing worker does.
+
+    A copy's additions to the caches that renders share (stylesheets parsed, templates compiled) go with it.
+    So the worker renders its first brief itself; and when a copy had to fill the caches, for a brief in a
+    theme and language no brief rendered here had, the worker renders that brief again itself, once, so that
+    the copies after it find them filled.
+    """
 
     wanted: bool = False
-    warm: bool = False
+    warmed: set[tuple[tuple[str, ...], str] | None] = field(
+        default_factory=set
+    )  # themes and languages, by renders here
 
 
 _copies = _Copies()
@@ -118,15 +126,23 @@ _copies = _Copies()
 def run_many(task: RenderTask) -> TaskResult:
     """Render one task in one of our processes (a build worker, or the build's own with one job): in a
     throwaway copy of a warm printing worker, else here with the garbage collector paused while it renders."""
-    if _copies.wanted and _copies.warm and forked.available():
+    if _copies.wanted and _copies.warmed and forked.available():
         before = _cache_misses()
         result, after = forked.in_a_copy(functools.partial(_run_counting_misses, task))
-        _copies.warm = after == before
-        return result
+        if after == before or _warmed_by(result) in _copies.warmed:
+            return result
     with collector_paused():
         result = run(task)
-    _copies.warm = True
+    if _copies.wanted:
+        _copies.warmed.add(_warmed_by(result))
     return result
+
+
+def _warmed_by(result: TaskResult) -> _Warmth:
+    """What a render fills the caches for: its themes (stylesheets, templates) and language (labels)."""
+    if result.rendered is None:
+        return None
+    return result.rendered.themes, result.rendered.summary.language
 
 
 def _run_counting_misses(task: RenderTask) -> tuple[TaskResult, int]:

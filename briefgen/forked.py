@@ -71,8 +71,10 @@ def _work_and_end(work: Callable[[], object], write_end: int, parent: int) -> No
             outcome = (False, exc)
         try:
             payload = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
-        except Exception:  # an exception that cannot be pickled: its text
-            payload = pickle.dumps((False, RuntimeError(traceback.format_exc())), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # what cannot be pickled: an exception's text, or the error pickling the result
+            error = outcome[1] if isinstance(outcome[1], BaseException) else None
+            text = "".join(traceback.format_exception(error)) if error else traceback.format_exc()
+            payload = pickle.dumps((False, RuntimeError(text)), pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
         status = 0
@@ -89,7 +91,8 @@ def _die_with(parent: int) -> None:
 
 def _end_by(number: int) -> NoReturn:
     """End this process by the signal that ended its copy."""
-    signal.signal(number, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
+    if number != signal.SIGKILL:  # whose action cannot be changed
+        signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
     os.kill(os.getpid(), number)
     os._exit(128 + number)  # a signal whose default is not to end the process
