@@ -6,12 +6,19 @@ N copies of the sample (under different ids, in a temporary project) are rendere
   weasyprint    the `weasyprint` command once per brief, on the print HTML briefgen hands WeasyPrint
                 (written into the project folder so relative URLs resolve as in a build; --pdf-tags as
                 briefgen renders, so each run does the same work and writes the same bytes)
-  in-process    one fresh Python process calling briefgen.pipeline.render_brief in a for loop (jobs = 1)
+  in-process    one fresh Python process calling briefgen.pipeline.render_brief in a for loop (jobs = 1);
+                then, set up as a build worker is, the same process renders up to 11 of the briefs again
+                as a worker does (briefgen.batch.run_many: on Linux, each in a throwaway copy of the
+                process), to give the ceiling below
 
 Wall times include process start-up, as a user would see them. Prints the ratios
 "build vs weasyprint-loop" (target >= 5x on 2 cores) and "build vs in-process loop".
 
-    python bench/batch.py [--n 20] [--jobs J] [--theme NAME] [--keep]
+    python bench/batch.py [--n 50] [--jobs J] [--theme NAME] [--keep]
+
+The default, 50 briefs, is the folder of sources the issue's trial names. The fixed costs of a build
+(starting Python and the workers, each worker's first, cold render) weigh more in fewer briefs:
+--n 20 gives a lower ratio, --n 100 a higher one.
 
 --theme renders every brief in another theme (the project's briefgen.yaml names it), e.g. `memo`, the
 one-page summary, to see how the ratios move with the length of a brief.
@@ -22,15 +29,20 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import common
 
+if TYPE_CHECKING:
+    from briefgen.pipeline import Project
+
 TARGET_VS_WEASYPRINT = 5.0
+WORKER_RENDERS = 10  # briefs after the first the in-process leg renders again as a build worker does, for the ceiling
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=20, help="briefs to render (default 20)")
+    parser.add_argument("--n", type=int, default=50, help="briefs to render (default 50)")
     parser.add_argument("--jobs", type=int, default=0, help="briefgen build --jobs (default: not given, = cores)")
     parser.add_argument("--theme", help="the theme every brief renders in (default: the sample's, brief)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
@@ -109,7 +121,8 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
         common.sha256(root / "loop-out" / f"{first}.pdf"),
     }
     per_render = statistics.median(loop_result["renders"])
-    ideal = jobs * (wp_wall / n) / per_render
+    per_worker_render = statistics.median(loop_result["worker_renders"])
+    ideal = jobs * (wp_wall / n) / per_worker_render
 
     print()
     print("results")
@@ -131,6 +144,10 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
         f"  one render in-process: median {per_render:.2f} s, min {min(loop_result['renders']):.2f} s;"
         f" first render {loop_result['renders'][0]:.2f} s"
     )
+    print(
+        f"  one render as a build worker renders it (run_many): median {per_worker_render:.2f} s"
+        f" of {len(loop_result['worker_renders'])}"
+    )
     print(f"  weasyprint command start-up alone (weasyprint --version, best of 3): {common.seconds(startup)}")
     print()
     ratio = wp_wall / built.wall
@@ -142,7 +159,7 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
     print(common.ratio_line("build vs in-process loop", loop.wall / built.wall, f"none; ideal about jobs = {jobs}x"))
     print(
         f"  ceiling for build vs weasyprint-loop on this machine: about {ideal:.1f}x"
-        f" (= jobs x weasyprint s/brief / in-process s/render: perfect scaling, zero start-up)"
+        f" (= jobs x weasyprint s/brief / a worker's s/render: perfect scaling, zero start-up)"
     )
     print(f"load average at the end: {common.load_average()}")
 
@@ -163,7 +180,31 @@ def child_loop(root: Path) -> None:
         (out / f"{rendered.brief_id}.pdf").write_bytes(rendered.outputs[Format.PDF])
         renders.append(time.perf_counter() - begin)
     ended = time.perf_counter()
-    common.emit_result({"startup": loop_started - started, "loop": ended - loop_started, "renders": renders})
+    common.emit_result(
+        {
+            "startup": loop_started - started,
+            "loop": ended - loop_started,
+            "renders": renders,
+            "worker_renders": as_a_worker(project, project.sources()[: WORKER_RENDERS + 1]),
+        }
+    )
+
+
+def as_a_worker(project: "Project", sources: list[Path]) -> list[float]:
+    """Set up as a build worker, render the sources as one does (run_many): the wall time of each after the
+    first, which a worker renders itself to fill the caches its copies share."""
+    from briefgen.batch import RenderTask, prepare_worker, run_many
+    from briefgen.pipeline import Format
+
+    prepare_worker()
+    times = []
+    for number, source in enumerate(sources):
+        begin = time.perf_counter()
+        result = run_many(RenderTask(source, project, (Format.PDF,)))
+        assert result.rendered is not None, result.errors
+        if number:
+            times.append(time.perf_counter() - begin)
+    return times
 
 
 if __name__ == "__main__":

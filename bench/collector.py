@@ -1,13 +1,18 @@
 """Python's garbage collector in a long-lived worker: what a build worker's handling of it saves.
 
-Two child processes, one after the other, each render the sample (pdf) M times:
+Three child processes, one after the other, each render the sample (pdf) M times:
 
   plain     render_brief in a loop, the collector as Python sets it up
-  worker    briefgen.batch.run_many in a loop, as a build worker renders: the collector paused during each
-            render, then one pass over its youngest generation (what the render allocated); modules and
-            fonts set aside from the collector (frozen) before the first render
+  paused    render_brief in a loop, as a build worker renders where it cannot copy itself (not on Linux,
+            and its first brief everywhere): modules and fonts set aside from the collector (frozen)
+            before the first render, the collector paused during each render
+            (briefgen.batch.collector_paused), then one pass over its youngest generation (what the render
+            allocated)
+  copies    briefgen.batch.run_many in a loop, set up as a build worker is (prepare_worker): on Linux,
+            each render after the first in a throwaway copy of the process, which never runs the
+            collector and frees nothing; its CPU time and peak memory are counted with the process's
 
-With --long K, both legs then render a long document as well, fewer times: the sample's print HTML
+With --long K, plain and paused then render a long document as well, fewer times: the sample's print HTML
 with its body repeated K times (about 6 K pages), printed by briefgen.print_pdf, plainly or with the
 collector paused as a worker pauses it. The longer the document, the more often the collector's
 passes scan it during a render.
@@ -36,6 +41,7 @@ import common
 if TYPE_CHECKING:
     from briefgen.pipeline import Project
 
+LEGS = ("plain", "paused", "copies")
 LONG_RENDERS = 3  # renders per leg of the long document, after the first
 
 
@@ -44,7 +50,7 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=15, help="renders per leg after the first (default 15)")
     parser.add_argument("--long", type=int, default=0, help="also render the sample repeated K times (e.g. 8)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
-    parser.add_argument("--child", choices=("plain", "worker"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=LEGS, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -54,13 +60,10 @@ def main() -> None:
     common.print_machine(f"collector: time in Python's garbage collector over {args.renders} renders per leg")
     root = common.make_project(1)
     try:
-        legs = {
-            leg: common.retrying(f"{leg} leg", lambda leg=leg: run_leg(leg, root, args.renders))
-            for leg in ("plain", "worker")
-        }
+        legs = {leg: common.retrying(f"{leg} leg", lambda leg=leg: run_leg(leg, root, args.renders)) for leg in LEGS}
         long_legs = {
             leg: common.retrying(f"{leg} leg, long", lambda leg=leg: run_leg(leg, root, LONG_RENDERS, args.long))
-            for leg in (("plain", "worker") if args.long > 1 else ())
+            for leg in (("plain", "paused") if args.long > 1 else ())
         }
     finally:
         common.remove_project(root, args.keep)
@@ -81,13 +84,14 @@ def report(what: str, legs: dict[str, dict]) -> None:
             f" (generation 0: {spent[0] * 1000:.0f}, 1: {spent[1] * 1000:.0f}, 2: {spent[2] * 1000:.0f});"
             f" render {result['cpu']:.2f} CPU-s; peak RSS {common.mib(result['peak_kib'])}"
         )
-    saved = sum(legs["plain"]["gc_seconds"]) - sum(legs["worker"]["gc_seconds"])
     print()
-    print(
-        f"collector time saved per render: {saved * 1000:.0f} ms,"
-        f" {saved / legs['plain']['cpu']:.0%} of a plain render's CPU time;"
-        f" CPU per render {legs['worker']['cpu'] / legs['plain']['cpu'] - 1:+.0%} (no target)"
-    )
+    for leg in legs.keys() - {"plain"}:
+        saved = sum(legs["plain"]["gc_seconds"]) - sum(legs[leg]["gc_seconds"])
+        print(
+            f"{leg}: collector time saved per render {saved * 1000:.0f} ms,"
+            f" {saved / legs['plain']['cpu']:.0%} of a plain render's CPU time;"
+            f" CPU per render {legs[leg]['cpu'] / legs['plain']['cpu'] - 1:+.0%} (no target)"
+        )
 
 
 def run_leg(leg: str, root: Path, renders: int, long: int = 0) -> dict:
@@ -100,18 +104,30 @@ def run_leg(leg: str, root: Path, renders: int, long: int = 0) -> dict:
 
 
 def child(leg: str, root: Path, renders: int, long: int) -> None:
-    from briefgen.batch import RenderTask, prepare_worker, run_many
+    from briefgen.batch import RenderTask, collector_paused, prepare_worker, run_many
     from briefgen.pipeline import Format, Project, render_brief
 
-    if leg == "worker":
-        prepare_worker()
     project = Project.open(root)
     source = root / "sources" / "brief-001.yaml"
     task = RenderTask(source, project, (Format.PDF,))
-    render = (lambda: render_brief(source, project, [Format.PDF])) if leg == "plain" else (lambda: run_many(task))
+
+    def render_sample() -> None:
+        if leg == "copies":
+            run_many(task)
+        else:
+            with collector_paused() if leg == "paused" else contextlib.nullcontext():
+                render_brief(source, project, [Format.PDF])
+
+    if leg == "copies":
+        prepare_worker()
+    elif leg == "paused":
+        from briefgen.print_pdf import warm_up
+
+        warm_up()
+        gc.collect()
+        gc.freeze()
     pages = [0]
-    if long > 1:
-        render = long_render(leg, project, source, long, pages)
+    render = long_render(leg, project, source, long, pages) if long > 1 else render_sample
     render()  # the first render warms caches
 
     spent, started = [0.0, 0.0, 0.0], [0.0]
@@ -123,17 +139,21 @@ def child(leg: str, root: Path, renders: int, long: int) -> None:
             spent[info["generation"]] += time.perf_counter() - started[0]
 
     gc.callbacks.append(timed)
-    cpu = time.process_time()
+    cpu = cpu_seconds()
     for _ in range(renders):
         render()
-    cpu = time.process_time() - cpu
+    cpu = cpu_seconds() - cpu
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     common.emit_result(
-        {
-            "gc_seconds": [value / renders for value in spent],
-            "cpu": cpu / renders,
-            "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "pages": pages[0],
-        }
+        {"gc_seconds": [value / renders for value in spent], "cpu": cpu / renders, "peak_kib": peak, "pages": pages[0]}
+    )
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its copies that have ended."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     )
 
 
@@ -149,7 +169,7 @@ def long_render(leg: str, project: "Project", source: Path, times: int, pages: l
     html = html[: body.start(2)] + body.group(2) * times + html[body.end(2) :]
 
     def render() -> None:
-        with collector_paused() if leg == "worker" else contextlib.nullcontext():
+        with collector_paused() if leg == "paused" else contextlib.nullcontext():
             printed = print_pdf(html, base_dir=project.root, allowed_roots=project.allowed_roots, shown_as=source.name)
         pages[0] = printed.pages
 

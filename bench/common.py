@@ -277,8 +277,10 @@ def rss_now_kib() -> int:
 
 
 def rss_peak_kib() -> int:
-    """The peak resident set size of this process so far (ru_maxrss; KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """The peak resident set size so far (ru_maxrss; KiB on Linux) of this process or, when larger, of the
+    largest of its children that have ended: a build worker's throwaway copies, each the worker's size and
+    one render's."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
 def mib(kib: float) -> str:

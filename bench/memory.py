@@ -4,7 +4,8 @@ Four child processes, run side by side (each its own process, so one's memory ca
 
   shared    what a build worker does: briefgen.batch.run_many on the sample (pdf only) M times in one
             process, set up as a worker is (briefgen.batch.prepare_worker), with the one FontConfiguration
-            that briefgen.print_pdf caches per process
+            that briefgen.print_pdf caches per process; on Linux each render after the first is made in a
+            throwaway copy of the process, whose peak counts as the process's
   fresh     for contrast: WeasyPrint called directly on the sample's print HTML, with a new
             weasyprint.text.fonts.FontConfiguration per render (what print_pdf avoids), fewer times
   direct    the control: WeasyPrint called directly on the same HTML with one FontConfiguration for
@@ -14,7 +15,8 @@ Four child processes, run side by side (each its own process, so one's memory ca
             WeasyPrint leaks a Pango attribute list for every line laid out with font features
 
 Each samples its RSS after render 20 (the baseline, once caches are warm) and at the end: the peak
-(getrusage ru_maxrss) and the current size (/proc/self/status VmRSS). Growth = (end - at 20) / at 20,
+(getrusage ru_maxrss, of the process or of its largest copy) and the current size (/proc/self/status
+VmRSS, of the process itself). Growth = (end - at 20) / at 20,
 on the peak; target < 10% for the shared leg.
 
 M is 500 by default, as the target asks: about 10 minutes on the 2-core machine this was written on.
