@@ -19,7 +19,7 @@ RUNS = {
     "noop": (["--n", "2"], "no-op / full: "),
     "stamp": (["--recipients", "2", "--renders", "1"], "stamping is "),
     "memory": (["--renders", "21", "--contrast", "0"], "peak RSS growth, renders 20 -> 21, shared config: "),
-    "collector": (["--renders", "2"], "collector time saved per render: "),
+    "collector": (["--renders", "2"], "copies: collector time saved per render "),
 }
 
 
