@@ -43,6 +43,7 @@ WORKER_RENDERS = 10  # briefs after the first the in-process leg renders again a
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=50, help="briefs to render (default 50)")
+    parser.add_argument("--rounds", type=int, default=3, help="builds, each followed by a share of the command's runs")
     parser.add_argument("--jobs", type=int, default=0, help="briefgen build --jobs (default: not given, = cores)")
     parser.add_argument("--theme", help="the theme every brief renders in (default: the sample's, brief)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
@@ -58,12 +59,12 @@ def main() -> None:
     if args.theme:
         (root / "briefgen.yaml").write_text(f"theme: {args.theme}\n", encoding="utf-8")
     try:
-        measure(root, args.n, args.jobs, jobs)
+        measure(root, args.n, args.jobs, jobs, max(1, min(args.rounds, args.n)))
     finally:
         common.remove_project(root, args.keep)
 
 
-def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
+def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> None:
     sources = sorted((root / "sources").glob("*.yaml"))
     briefgen, weasyprint = common.tool("briefgen"), common.tool("weasyprint")
 
@@ -97,15 +98,28 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
             raise common.CommandFailed(command, 0, timed.stdout, f"expected {n} built, got {counts}")
         return timed
 
-    print(f"running: {' '.join(command)}  (jobs = {jobs})", flush=True)
-    built = common.retrying("briefgen build", build)
-
-    print(f"running: weasyprint --pdf-tags IN.print.html OUT.pdf, {n} times", flush=True)
-
-    def weasyprint_loop() -> list[common.Timed]:
-        return [weasyprint_one(page) for page in pages]
-
-    runs = common.retrying("weasyprint loop", weasyprint_loop)
+    # Rounds of a build, then a share of the command's runs: the machine's speed drifts over minutes (it is
+    # shared), and interleaving lets both sides meet the same drift.
+    print(
+        f"running, in {rounds} rounds: {' '.join(command)}  (jobs = {jobs}); then weasyprint --pdf-tags"
+        f" IN.print.html OUT.pdf on every {rounds}th brief",
+        flush=True,
+    )
+    builds: list[common.Timed] = []
+    runs: list[common.Timed] = []
+    for number in range(rounds):
+        builds.append(common.retrying("briefgen build", build))
+        share = pages[number::rounds]
+        share_runs = common.retrying("weasyprint loop", lambda share=share: [weasyprint_one(page) for page in share])
+        runs += share_runs
+        command_per_brief = sum(r.wall for r in share_runs) / len(share_runs)
+        print(
+            f"  round {number + 1}: build {common.seconds(builds[-1].wall)};"
+            f" the command {command_per_brief:.2f} s/brief over {len(share_runs)},"
+            f" so {command_per_brief * n / builds[-1].wall:.2f}x",
+            flush=True,
+        )
+    built = sorted(builds, key=lambda timed: timed.wall)[len(builds) // 2]  # the median build
     wp_wall, wp_cpu = sum(r.wall for r in runs), sum(r.cpu for r in runs)
 
     print("running: one Python process, render_brief in a for loop (jobs = 1)", flush=True)
@@ -120,6 +134,7 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
         common.sha256(root / "weasyprint-out" / f"{first}.pdf"),
         common.sha256(root / "loop-out" / f"{first}.pdf"),
     }
+    loop_wall, loop_cpu = loop.wall - loop_result["worker_wall"], loop.cpu - loop_result["worker_cpu"]
     per_render = statistics.median(loop_result["renders"])
     per_worker_render = statistics.median(loop_result["worker_renders"])
     ideal = jobs * (wp_wall / n) / per_worker_render
@@ -130,6 +145,7 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
     print(f"  same PDF bytes from all three ways (first brief): {'yes' if len(same) == 1 else 'NO'}")
     print(
         f"  briefgen build, jobs={jobs}:      {common.seconds(built.wall)} wall, {common.seconds(built.cpu)} CPU"
+        f" (the median of {rounds})"
         f"  ({built.wall / n:.2f} s/brief)"
     )
     print(
@@ -137,7 +153,7 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
         f"  ({wp_wall / n:.2f} s/brief; min {min(r.wall for r in runs):.2f}, max {max(r.wall for r in runs):.2f})"
     )
     print(
-        f"  in-process loop, jobs=1:        {common.seconds(loop.wall)} wall, {common.seconds(loop.cpu)} CPU"
+        f"  in-process loop, jobs=1:        {common.seconds(loop_wall)} wall, {common.seconds(loop_cpu)} CPU"
         f"  (renders {common.seconds(loop_result['loop'])}; the rest is interpreter start-up and imports)"
     )
     print(
@@ -156,7 +172,7 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int) -> None:
             "build vs weasyprint-loop", ratio, f">= {TARGET_VS_WEASYPRINT:g}x on 2 cores", ratio >= TARGET_VS_WEASYPRINT
         )
     )
-    print(common.ratio_line("build vs in-process loop", loop.wall / built.wall, f"none; ideal about jobs = {jobs}x"))
+    print(common.ratio_line("build vs in-process loop", loop_wall / built.wall, f"none; ideal about jobs = {jobs}x"))
     print(
         f"  ceiling for build vs weasyprint-loop on this machine: about {ideal:.1f}x"
         f" (= jobs x weasyprint s/brief / a worker's s/render: perfect scaling, zero start-up)"
@@ -180,12 +196,16 @@ def child_loop(root: Path) -> None:
         (out / f"{rendered.brief_id}.pdf").write_bytes(rendered.outputs[Format.PDF])
         renders.append(time.perf_counter() - begin)
     ended = time.perf_counter()
+    cpu = common.cpu_seconds()
+    worker_renders = as_a_worker(project, project.sources()[: WORKER_RENDERS + 1])
     common.emit_result(
         {
             "startup": loop_started - started,
             "loop": ended - loop_started,
             "renders": renders,
-            "worker_renders": as_a_worker(project, project.sources()[: WORKER_RENDERS + 1]),
+            "worker_renders": worker_renders,
+            "worker_wall": time.perf_counter() - ended,  # not part of the loop's times
+            "worker_cpu": common.cpu_seconds() - cpu,
         }
     )
 

@@ -139,21 +139,13 @@ def child(leg: str, root: Path, renders: int, long: int) -> None:
             spent[info["generation"]] += time.perf_counter() - started[0]
 
     gc.callbacks.append(timed)
-    cpu = cpu_seconds()
+    cpu = common.cpu_seconds()
     for _ in range(renders):
         render()
-    cpu = cpu_seconds() - cpu
+    cpu = common.cpu_seconds() - cpu
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     common.emit_result(
         {"gc_seconds": [value / renders for value in spent], "cpu": cpu / renders, "peak_kib": peak, "pages": pages[0]}
-    )
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and of its copies that have ended."""
-    return sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     )
 
 

@@ -276,6 +276,14 @@ def rss_now_kib() -> int:
     return 0
 
 
+def cpu_seconds() -> float:
+    """CPU time (user and system) of this process and of its children that have ended."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+
+
 def rss_peak_kib() -> int:
     """The peak resident set size so far (ru_maxrss; KiB on Linux) of this process or, when larger, of the
     largest of its children that have ended: a build worker's throwaway copies, each the worker's size and
