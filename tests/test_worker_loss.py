@@ -138,6 +138,39 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_brief_built_again(tmp_pat
     assert_nothing_left(root, scratch)
 
 
+def test_a_workers_copy_killed_mid_build_ends_its_worker_and_the_brief_is_built_again(tmp_path: Path) -> None:
+    """kill -9 on the throwaway copy a worker renders a brief in: the worker ends by the same signal, and the
+    build goes on as when a worker is killed: a warning, every brief built, exit 0, nothing left behind."""
+    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 9)})
+    proc = start("build", "--format", "pdf", "--jobs", "2", cwd=root, tmpdir=scratch)
+    first = first_built_line(proc)
+    copies: list[int] = []
+    while not copies and proc.poll() is None:
+        copies = [copy for worker in workers_of(proc.pid) for copy in children_of(worker)]
+        time.sleep(0.02)
+    assert copies, "the build ended before a worker rendered in a copy"
+    os.kill(copies[0], signal.SIGKILL)
+    done = finish(proc, first)
+    assert done.returncode == 0, done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if "worker process died" in line]
+    assert warning.startswith("briefgen: warning: a worker process died (killed by SIGKILL; out of memory?)")
+    assert summary(done) == (8, 0, 0, "build/manifest.json")
+    assert manifest_ids(root / "build") == [f"b{n}" for n in range(1, 9)]
+    assert_nothing_left(root, scratch)
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is pid."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):  # gone, or not ours to look at
+            continue
+    return found
+
+
 def test_a_brief_its_worker_dies_on_twice_fails_alone_and_the_next_build_builds_only_it(tmp_path: Path) -> None:
     """A brief whose worker is killed (SIGXCPU) each time it prints it: tried once more, then failed with an
     error naming it, no traceback; the other brief is built and in the manifest, exit 1, nothing left
