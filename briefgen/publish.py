@@ -95,7 +95,8 @@ def build(
     that died (the brief it was rendering is rendered again; one that a worker dies on twice fails), and of
     more workers started than there are cores.
     """
-    from briefgen.batch import ClusterLost, Executor, RenderTask, render_all
+    from briefgen.batch import Executor, RenderTask, render_all
+    from briefgen.cluster import ClusterLost
 
     formats = tuple(sorted(formats))
     sources = distinct_sources(sources)
