@@ -31,9 +31,10 @@ from briefgen import cluster, forked
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path, system_refusal
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
-# Memory is flat across renders with the built-in styles; the bound is for styles that make WeasyPrint
-# leak (font features set as properties: about 370 KiB a render), and costs a worker start-up (about
-# 1.5 s of CPU: imports, fonts, templates) per this many renders.
+# Memory is flat across renders with the built-in styles, and a worker rendering in copies keeps none of a
+# render's memory; the bound is for styles that make WeasyPrint leak (font features set as properties: about
+# 370 KiB a render) where a worker renders itself, and costs a worker start-up (about 1.5 s of CPU: imports,
+# fonts, templates) per this many renders.
 RENDERS_PER_WORKER = 100
 # Work handed to the pool ahead of its results, per worker: enough that no worker waits for its next task,
 # few enough that an interrupt has little to cancel and a pool being replaced has little left to finish.
@@ -103,9 +104,7 @@ class _Copies:
     """
 
     wanted: bool = False
-    warmed: set[tuple[tuple[str, ...], str] | None] = field(
-        default_factory=set
-    )  # themes and languages, by renders here
+    warmed: set[_Warmth] = field(default_factory=set)  # by the renders made here
 
 
 _copies = _Copies()
