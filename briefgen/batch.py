@@ -248,7 +248,7 @@ class Executor:
         """
         jobs = self.jobs if printing else min(self.jobs, len(items) // UNPRINTED_PER_WORKER)
         if self.scheduler is not None:
-            yield from self._on_dask(work, items)
+            yield from self._on_dask(work, items, describe, lost)
         elif jobs <= 1 or (len(items) <= 1 and not self._pools):
             yield from map(work, items)
         else:
@@ -418,11 +418,28 @@ class Executor:
         self._pools.append(pool)
         self._size, self._given = size, 0
 
-    def _on_dask(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """work(item) for every item on the cluster, as each finishes (see briefgen.cluster)."""
+    def _on_dask(
+        self,
+        work: Callable[[T], R],
+        items: Sequence[T],
+        describe: Callable[[T], str],
+        lost: Callable[[T, Diagnostic], R] | None,
+    ) -> Iterator[R]:
+        """work(item) for every item on the cluster, as each finishes (see briefgen.cluster). An item the
+        cluster's workers die on as often as its scheduler allows comes back as lost(item, error), or, without
+        lost, the work stops with the error."""
         if self._client is None:
             self._client = self._opened.enter_context(cluster.connected(self.scheduler or ""))
-        yield from cluster.results(self._client, self.scheduler or "", work, items)
+
+        def killed(item: T, deaths: int) -> R:
+            times = "once" if deaths == 1 else f"{deaths} times"
+            message = f"a Dask worker died while {describe(item)}, {times} in all, as often as the scheduler allows"
+            message += "; not tried again"
+            if lost is None:
+                raise BriefgenError([Diagnostic("briefgen", message)])
+            return lost(item, Diagnostic("briefgen", message))
+
+        yield from cluster.results(self._client, self.scheduler or "", work, items, killed)
 
 
 def _naming_its_item(work: Callable[[T], R], number: int, item: T) -> R:

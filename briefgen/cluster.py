@@ -43,17 +43,28 @@ def connected(address: str) -> Iterator[Any]:
         yield client
 
 
-def results(client: Any, address: str, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+def results(
+    client: Any, address: str, work: Callable[[T], R], items: Sequence[T], killed: Callable[[T, int], R]
+) -> Iterator[R]:
     """work(item) for every item on the client's cluster, as each finishes; ClusterLost when the cluster stops
-    doing the work midway. Work's messages name paths as they are seen from this working directory."""
-    from distributed import as_completed
+    doing the work midway. Work's messages name paths as they are seen from this working directory.
+
+    An item whose workers die on it as often as the scheduler allows (its `allowed-failures`, 3 by default)
+    comes back as killed(item, the number of workers that died on it), and the rest go on.
+    """
+    from distributed import KilledWorker, as_completed
 
     futures = client.map(functools.partial(_showing_paths_from, Path.cwd(), work), items, pure=False)
+    item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
     finished, watch = as_completed(futures), _ClusterWatch(client, address, len(futures))
     while not finished.is_empty():
         batch = finished.next_batch(block=False)
         for future in batch:
-            yield watch.result(future)
+            try:
+                yield watch.result(future)
+            except KilledWorker as exc:
+                watch.done += 1
+                yield killed(item_of[future.key], exc.allowed_failures + 1)
         if not batch:
             time.sleep(DASK_POLL_SECONDS)
             watch.look_at_workers()

@@ -91,6 +91,17 @@ def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
 # temporary projects
 
 
+def long_brief(copies: int = 240) -> str:
+    """The sample with its outcomes repeated (under new ids): a brief that takes minutes of CPU to print."""
+    start = SAMPLE_TEXT.index("outcomes:\n") + len("outcomes:\n")
+    end = SAMPLE_TEXT.index("\ncohesion:\n") + 1
+    outcomes = SAMPLE_TEXT[start:end]
+    repeated = "".join(
+        re.sub(r"^  - id: (\S+)", rf"  - id: \1-{number}", outcomes, flags=re.MULTILINE) for number in range(copies)
+    )
+    return SAMPLE_TEXT[:start] + repeated + SAMPLE_TEXT[end:]
+
+
 def make_project(root: Path, sources: dict[str, str | bytes] | None = None) -> Path:
     """A project folder with sources/ (the sample by default) and no templates/ of its own."""
     (root / "sources").mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ traceback or a hang; a run the cluster stops midway keeps what it finished, as a
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -17,7 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, make_project, replace_once, run_briefgen
+from helpers import (
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    child_env,
+    long_brief,
+    make_project,
+    replace_once,
+    run_briefgen,
+)
 
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
 DASK = Path(sys.executable).with_name("dask")
@@ -174,10 +183,17 @@ def test_a_cluster_without_workers_is_refused_at_once(tmp_path: Path, workerless
     assert not (root / "out").exists()
 
 
-def start_dask(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
-    """A `dask` command in a session of its own, so that it and the processes it starts can be killed together."""
+def start_dask(*args: str, cwd: Path, before=None, **env: str) -> subprocess.Popen[bytes]:
+    """A `dask` command in a session of its own, so that it and the processes it starts can be killed together;
+    before runs in the child before it starts, env adds to its environment."""
     return subprocess.Popen(
-        [str(DASK), *args], cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(DASK), *args],
+        cwd=cwd,
+        env=child_env(**env),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=before,
     )
 
 
@@ -276,3 +292,48 @@ def test_a_scheduler_that_dies_midway_ends_the_run_and_keeps_its_work(tmp_path: 
     message = the_error(proc, address)
     assert message.startswith("lost the connection to the Dask scheduler; "), proc.stderr
     assert_finished_briefs_kept(root, BRIEFS_KILLED_MIDWAY)
+
+
+WORKER_CPU_SECONDS = 12  # a Dask worker starts and prints the sample in far less; the long brief needs minutes
+
+
+def with_worker_cpu_limit() -> None:
+    """In `dask worker`, before it starts: a limit on each of its processes' CPU time (past it the kernel kills
+    the process with SIGXCPU, and the nanny starts a new worker), and no core file."""
+    resource.setrlimit(resource.RLIMIT_CPU, (WORKER_CPU_SECONDS, WORKER_CPU_SECONDS + 60))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def test_a_brief_its_dask_workers_die_on_fails_alone(tmp_path: Path) -> None:
+    """A brief whose Dask worker dies each time it prints it: once the scheduler gives the task up (its
+    allowed-failures, 1 here, so after two deaths), the brief fails with an error naming it, no traceback;
+    the other brief is built and in the manifest, exit 1."""
+    root = make_project(tmp_path / "project", {"good.yaml": SAMPLE_TEXT, "long.yaml": long_brief()})
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    scheduler = start_dask(
+        "scheduler",
+        *("--host", "127.0.0.1", "--port", port, "--dashboard-address", "127.0.0.1:0"),
+        cwd=tmp_path,
+        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1",
+    )
+    worker = start_dask(
+        "worker", address, "--nworkers", "1", "--nthreads", "1", cwd=tmp_path, before=with_worker_cpu_limit
+    )
+    try:
+        wait_for_a_worker(address)
+        proc = run_briefgen("build", "--scheduler", address, "--format", "pdf", "--out", "out", cwd=root)
+    finally:
+        kill_all(worker)
+        kill_all(scheduler)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if ": error: " in line]
+    assert errors == [
+        "briefgen: error: a Dask worker died while rendering sources/long.yaml, 2 times in all, as often as the "
+        "scheduler allows; not tried again"
+    ], proc.stderr
+    assert "failed  sources/long.yaml" in proc.stdout.splitlines() + proc.stderr.splitlines()
+    assert proc.stdout.strip().splitlines()[-1] == "1 built, 0 skipped, 1 failed; manifest in out/manifest.json"
+    listed = [entry["id"] for entry in json.loads((root / "out" / "manifest.json").read_text("utf-8"))["briefs"]]
+    assert listed == ["good"]

@@ -17,7 +17,15 @@ import threading
 import time
 from pathlib import Path
 
-from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, make_project, processes_in, run_briefgen
+from helpers import (
+    SAMPLE_TEXT,
+    assert_no_traceback,
+    child_env,
+    long_brief,
+    make_project,
+    processes_in,
+    run_briefgen,
+)
 
 SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in (\S+)$")
 CPU_SECONDS = 6  # more than a worker needs to start and print one sample brief (about 2.5 s), far less than LONG takes
@@ -25,17 +33,6 @@ DIED_AGAIN = re.compile(
     r"^briefgen: error: a worker process died \(killed by SIGXCPU\) while rendering sources/long\.yaml"
     r"(?: \(public edition\))?, again; not tried a third time$"
 )
-
-
-def long_brief(copies: int = 240) -> str:
-    """The sample with its outcomes repeated (under new ids): a brief that takes minutes of CPU to print."""
-    start = SAMPLE_TEXT.index("outcomes:\n") + len("outcomes:\n")
-    end = SAMPLE_TEXT.index("\ncohesion:\n") + 1
-    outcomes = SAMPLE_TEXT[start:end]
-    repeated = "".join(
-        re.sub(r"^  - id: (\S+)", rf"  - id: \1-{number}", outcomes, flags=re.MULTILINE) for number in range(copies)
-    )
-    return SAMPLE_TEXT[:start] + repeated + SAMPLE_TEXT[end:]
 
 
 def with_cpu_limit() -> None:
