@@ -253,9 +253,10 @@ from pathlib import Path
 from briefgen.batch import Executor, RenderTask, render_all
 from briefgen.pipeline import Format, Project
 
+project = Project.open(Path(sys.argv[1]))
+gc.collect()  # what importing left in cycles (the pure-Python classes datetime replaces by C ones), not the renders'
 if sys.argv[2] == "off":
     gc.disable()
-project = Project.open(Path(sys.argv[1]))
 tasks = [RenderTask(source, project, (Format.PDF,)) for source in project.sources()]
 with Executor(jobs=1) as executor:
     results = sorted(render_all(tasks, executor), key=lambda result: result.task.source)
