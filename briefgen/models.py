@@ -112,7 +112,7 @@ SourceRefs = Annotated[
 class Model(BaseModel):
     """Base for every part of an assessment: strict about keys, immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Restrictable(Model):

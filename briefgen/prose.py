@@ -3,10 +3,13 @@
 import functools
 import re
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # markdown-it loads when prose is first parsed: a build with nothing to render never does
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 ALLOWED_LINK_SCHEMES = ("https://", "http://", "mailto:")
 ENGLISH_QUOTES = "“”‘’"
@@ -31,7 +34,9 @@ def allowed_link(url: str) -> bool:
 
 
 @functools.cache
-def _markdown(quotes: str) -> MarkdownIt:
+def _markdown(quotes: str) -> "MarkdownIt":
+    from markdown_it import MarkdownIt
+
     markdown = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": quotes})
     markdown.enable(["replacements", "smartquotes"])
     markdown.disable([*UNUSED_RULES, "image", "html_block", "html_inline"])
@@ -40,8 +45,10 @@ def _markdown(quotes: str) -> MarkdownIt:
 
 
 @functools.cache
-def _permissive() -> MarkdownIt:
+def _permissive() -> "MarkdownIt":
     """The prose parser with raw HTML, images and every link let through, so that validation can find them."""
+    from markdown_it import MarkdownIt
+
     markdown = MarkdownIt("commonmark", {"html": True})
     markdown.disable(UNUSED_RULES)
     markdown.validateLink = lambda url: True
@@ -49,12 +56,14 @@ def _permissive() -> MarkdownIt:
 
 
 @functools.cache
-def _plain(quotes: str) -> MarkdownIt:
+def _plain(quotes: str) -> "MarkdownIt":
     """Only typography: for one-line text fields, where Markdown syntax is taken literally."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("zero", {"typographer": True, "quotes": quotes}).enable(["replacements", "smartquotes"])
 
 
-def _flatten(tokens: Sequence[Token]) -> Iterator[Token]:
+def _flatten(tokens: Sequence["Token"]) -> Iterator["Token"]:
     """Every token, in document order, with the inline ones inside blocks and links."""
     for token in tokens:
         yield token
