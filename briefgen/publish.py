@@ -159,7 +159,7 @@ class _BuildFolder:
         self, out_dir: Path, project: Project, sources: Sequence[Path], formats: Sequence[Format], by_edition: bool
     ) -> None:
         self.out_dir, self.project, self.formats, self.by_edition = out_dir, project, formats, by_edition
-        self.previous = {_entry_key(entry): entry for entry in _entries(_previous_manifest(out_dir / MANIFEST_NAME))}
+        self.previous = {_entry_key(entry): entry for entry in _entries(_read_manifest(out_dir / MANIFEST_NAME))}
         self.inputs = KeyInputs(project, sources)
         self.outdated: list[str] = []
 
@@ -276,17 +276,11 @@ def _not_a_build_folder(folder: Path) -> str | None:
     return None
 
 
-def is_build_manifest(document: Any) -> bool:
-    """Whether a manifest.json's content is a build's: its briefs listed, as every briefgen has written it."""
-    return isinstance(document, dict) and isinstance(document.get("briefs"), list) and "copies" not in document
-
-
 def holds_build_manifest(path: Path) -> bool:
-    """Whether a file is a build's manifest (False when it is missing or unreadable)."""
-    try:
-        return is_build_manifest(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return False
+    """Whether a file is a build's manifest, its briefs listed as every briefgen has written it (False when it
+    is missing or unreadable)."""
+    document = _read_manifest(path)
+    return isinstance(document.get("briefs"), list) and "copies" not in document
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
@@ -441,7 +435,7 @@ def write_manifest(
     its key (the briefs listed, what every brief depends on, the catalogue templates) and its page's hash.
     """
     path = out_dir / MANIFEST_NAME
-    previous = _previous_manifest(path)
+    previous = _read_manifest(path)
     merged, removed = {}, []
     for entry in _entries(previous):
         if (project.root / entry.get("source", "")).is_file():
@@ -483,8 +477,8 @@ def remove_output(out_dir: Path, relative: str) -> bool:
     return False
 
 
-def _previous_manifest(path: Path) -> dict[str, Any]:
-    """An earlier manifest; empty when it is missing or not JSON."""
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """A manifest.json's document; empty when it is missing or not a JSON object."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -197,6 +197,18 @@ def start_dask(*args: str, cwd: Path, before=None, **env: str) -> subprocess.Pop
     )
 
 
+def start_scheduler(cwd: Path, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """`dask scheduler` on a free local port, env added to its environment; its address, and it."""
+    port = free_port()
+    scheduler = start_dask(
+        "scheduler",
+        *("--host", "127.0.0.1", "--port", str(port), "--dashboard-address", "127.0.0.1:0"),
+        cwd=cwd,
+        **env,
+    )
+    return f"tcp://127.0.0.1:{port}", scheduler
+
+
 def kill_all(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -270,17 +282,7 @@ def test_a_cluster_whose_workers_all_die_ends_the_run_and_keeps_its_work(
 
 def test_a_scheduler_that_dies_midway_ends_the_run_and_keeps_its_work(tmp_path: Path) -> None:
     root = project_of(tmp_path / "project", BRIEFS_KILLED_MIDWAY)
-    address = f"tcp://127.0.0.1:{free_port()}"
-    scheduler = start_dask(
-        "scheduler",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        address.rsplit(":", 1)[1],
-        "--dashboard-address",
-        "127.0.0.1:0",
-        cwd=tmp_path,
-    )
+    address, scheduler = start_scheduler(tmp_path)
     worker = start_dask("worker", address, "--nworkers", "1", "--nthreads", "1", cwd=tmp_path)
     try:
         wait_for_a_worker(address)
@@ -309,14 +311,7 @@ def test_a_brief_its_dask_workers_die_on_fails_alone(tmp_path: Path) -> None:
     allowed-failures, 1 here, so after two deaths), the brief fails with an error naming it, no traceback;
     the other brief is built and in the manifest, exit 1."""
     root = make_project(tmp_path / "project", {"good.yaml": SAMPLE_TEXT, "long.yaml": long_brief()})
-    address = f"tcp://127.0.0.1:{free_port()}"
-    port = address.rsplit(":", 1)[1]
-    scheduler = start_dask(
-        "scheduler",
-        *("--host", "127.0.0.1", "--port", port, "--dashboard-address", "127.0.0.1:0"),
-        cwd=tmp_path,
-        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1",
-    )
+    address, scheduler = start_scheduler(tmp_path, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
     worker = start_dask(
         "worker", address, "--nworkers", "1", "--nthreads", "1", cwd=tmp_path, before=with_worker_cpu_limit
     )
