@@ -38,6 +38,8 @@ with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs
     from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse, url_join
 from fontTools.ttLib import TTFont
 
+from briefgen import weasy_source  # after WeasyPrint, which it imports
+
 MAX_DATA_URL_BYTES = 2_000_000
 PLACE = re.compile(r",? at (\d+):(\d+)")  # where in a stylesheet WeasyPrint's warning points
 IGNORED = re.compile(r"Ignored `(.*)`(.*)")
@@ -181,14 +183,25 @@ def print_pdf(
             counter_styles.update(sheet.counter_styles)
             color_profiles.update(sheet.color_profiles)
         fetcher = ProjectFetcher(roots, hosts, dict(renamed))
-        with _reading(fetcher):
-            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+
+        def laid_out(lean: bool) -> "weasyprint.Document":
+            source = weasy_source.document(html, base_url, fetcher, lean=lean)
+            return source.render(
                 font_config=_font_config(),
                 counter_style=counter_styles,
                 color_profiles=color_profiles,
                 stylesheets=[sheet.css for sheet in sheets],
                 pdf_tags=tagged,
             )
+
+        with _reading(fetcher):
+            lean = weasy_source.may_be_lean(html, [css for _, css, _ in stylesheets])
+            try:
+                document = laid_out(lean)
+            except Exception:
+                if not lean:
+                    raise
+                document = laid_out(False)  # a note or footnote made where no stylesheet says so in plain words
             data = document.write_pdf(pdf_tags=tagged)
     except _Failed as exc:
         raise BriefgenError(_placed(failure, shown_as, stylesheets, base_url) for failure in exc.failures) from None

@@ -1,0 +1,129 @@
+"""The document WeasyPrint lays out, prepared at less cost than WeasyPrint prepares it itself.
+
+Two costs of every render depend on nothing but the HTML, and are cut here (about a sixth of a render's
+instructions for the sample):
+
+- Parsing. WeasyPrint parses with tinyhtml5, in pure Python: about a ninth of a render. Lexbor (through
+  selectolax), a C implementation of the same WHATWG parsing algorithm, builds the same document some
+  twenty times faster, and it reaches WeasyPrint as the ElementTree tinyhtml5 would have built. A document
+  with a <template> or MathML element, which the two store differently, is parsed by WeasyPrint itself.
+- Styles nothing uses. WeasyPrint's default stylesheet styles the footnote and note pseudo-elements of
+  every element, so each element gets five styles computed that only an element with `float: footnote`
+  or `position: note()` ever reads. When no stylesheet and nothing in the HTML mentions `footnote` or
+  `note(`, no element can be one, and those five rules are left out. A stylesheet that spells the word
+  with a CSS escape is not seen: the render then fails for want of those styles, and the caller renders
+  again with `lean=False`.
+
+Both lean on how WeasyPrint's HTML class is put together (the attributes its constructor sets, the method
+that lists its default stylesheets); tests/test_weasy_source.py holds the trees and the PDFs to what
+WeasyPrint makes alone.
+"""
+
+import functools
+import re
+from collections.abc import Sequence
+from urllib.parse import urljoin
+from xml.etree import ElementTree
+
+import cssselect2
+import weasyprint
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+from weasyprint.html import UA, UA_COUNTER_STYLE
+
+SVG = "http://www.w3.org/2000/svg"
+XLINK = "http://www.w3.org/1999/xlink"
+XML = "http://www.w3.org/XML/1998/namespace"
+XMLNS = "http://www.w3.org/2000/xmlns/"
+# The attribute names the HTML standard puts in a namespace on SVG elements ("adjust foreign attributes").
+FOREIGN_ATTRIBUTES = {
+    **{f"xlink:{name}": f"{{{XLINK}}}{name}" for name in ("actuate", "arcrole", "href", "role", "show", "title")},
+    "xlink:type": f"{{{XLINK}}}type",
+    **{f"xml:{name}": f"{{{XML}}}{name}" for name in ("base", "lang", "space")},
+    "xmlns": f"{{{XMLNS}}}xmlns",
+    "xmlns:xlink": f"{{{XMLNS}}}xlink",
+}
+HTML_INSIDE_SVG = frozenset({"foreignObject", "desc", "title"})  # SVG elements whose children are HTML
+STORED_DIFFERENTLY = re.compile(r"<(?:template|math)\b", re.IGNORECASE)
+NOTE_RULE = re.compile(r"^::(?:footnote-call|footnote-marker|note-call|note-marker|note-callback) \{[^}]*\}\n", re.M)
+NOTE_RULES = 5
+MENTIONS_NOTES = ("footnote", "note(", "<link", "@import")  # the last two: stylesheets not seen here
+
+
+def document(html: str, base_url: str, url_fetcher: weasyprint.URLFetcher, *, lean: bool) -> weasyprint.HTML:
+    """The HTML document for WeasyPrint to render; with lean, styled without the note rules (see may_be_lean)."""
+    if STORED_DIFFERENTLY.search(html):
+        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=url_fetcher)
+    return _Parsed(_tree(html), base_url, url_fetcher, lean=lean and _lean_defaults() is not None)
+
+
+def may_be_lean(html: str, stylesheets: Sequence[str]) -> bool:
+    """Whether nothing in the HTML or the stylesheets can make an element a footnote or a note."""
+    return not any(word in text.lower() for text in (html, *stylesheets) for word in MENTIONS_NOTES)
+
+
+class _Parsed(weasyprint.HTML):
+    """An HTML document whose tree is already built, as weasyprint.HTML's constructor would have set it up."""
+
+    def __init__(self, root: ElementTree.Element, base_url: str, url_fetcher: weasyprint.URLFetcher, *, lean: bool):
+        self.base_url = _document_base_url(root, base_url)
+        self.url_fetcher = url_fetcher
+        self.media_type = "print"
+        self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+        self.etree_element = self.wrapper_element.etree_element
+        self.lean = lean
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[weasyprint.CSS]:
+        defaults = super()._ua_stylesheets(forms)
+        if not self.lean:
+            return defaults
+        return [_lean_defaults() if sheet is weasyprint.UA_STYLESHEET else sheet for sheet in defaults]
+
+
+def _document_base_url(root: ElementTree.Element, fallback: str) -> str:
+    """The first <base href> resolved against fallback, else fallback: the HTML standard's document base URL."""
+    base = next(root.iter("base"), None)
+    href = "" if base is None else base.get("href", "").strip()
+    return urljoin(fallback, href) if href else fallback
+
+
+@functools.cache
+def _lean_defaults() -> weasyprint.CSS | None:
+    """WeasyPrint's default stylesheet without its five rules for footnotes and notes; None if it has changed."""
+    text, dropped = NOTE_RULE.subn("", UA)
+    return weasyprint.CSS(string=text, counter_style=UA_COUNTER_STYLE) if dropped == NOTE_RULES else None
+
+
+def _tree(html: str) -> ElementTree.Element:
+    """The <html> element of the document, as tinyhtml5 builds it for WeasyPrint: HTML elements without a
+    namespace, SVG ones in SVG's, comments kept, text in .text and .tail."""
+    root_node = LexborHTMLParser(html).root
+    root = ElementTree.Element(root_node.tag)
+    _copy_attributes(root_node, root, foreign=False)
+    pending: list[tuple[LexborNode, ElementTree.Element, bool]] = [(root_node, root, False)]
+    while pending:
+        node, element, in_svg = pending.pop()
+        children_in_svg = in_svg and node.tag not in HTML_INSIDE_SVG
+        last: ElementTree.Element | None = None
+        child = node.child
+        while child is not None:
+            tag = child.tag
+            if tag == "-text":
+                if last is None:
+                    element.text = (element.text or "") + child.text_content
+                else:
+                    last.tail = (last.tail or "") + child.text_content
+            elif tag == "-comment":
+                last = ElementTree.Comment(child.comment_content)
+                element.append(last)
+            elif tag[0].isalpha():
+                foreign = children_in_svg or tag == "svg"
+                last = ElementTree.SubElement(element, f"{{{SVG}}}{tag}" if foreign else tag)
+                _copy_attributes(child, last, foreign)
+                pending.append((child, last, foreign))
+            child = child.next
+    return root
+
+
+def _copy_attributes(node: LexborNode, element: ElementTree.Element, foreign: bool) -> None:
+    for name, value in node.attributes.items():
+        element.set(FOREIGN_ATTRIBUTES.get(name, name) if foreign else name, "" if value is None else value)
