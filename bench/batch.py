@@ -8,8 +8,8 @@ N copies of the sample (under different ids, in a temporary project) are rendere
                 briefgen renders, so each run does the same work and writes the same bytes)
   in-process    one fresh Python process calling briefgen.pipeline.render_brief in a for loop (jobs = 1);
                 then, set up as a build worker is, the same process renders up to 11 of the briefs again
-                as a worker does (briefgen.batch.run_many: on Linux, each in a throwaway copy of the
-                process), to give the ceiling below
+                as a worker does (briefgen.batch.run_many: on Linux, in copies of the process, up to
+                eight a copy), to give the ceiling below
 
 Wall times include process start-up, as a user would see them. Prints the ratios
 "build vs weasyprint-loop" (target >= 5x on 2 cores) and "build vs in-process loop".

@@ -9,8 +9,8 @@ Three child processes, one after the other, each render the sample (pdf) M times
             (briefgen.batch.collector_paused), then one pass over its youngest generation (what the render
             allocated)
   copies    briefgen.batch.run_many in a loop, set up as a build worker is (prepare_worker): on Linux,
-            each render after the first in a throwaway copy of the process, which never runs the
-            collector and frees nothing; its CPU time and peak memory are counted with the process's
+            the renders after the first in copies of the process, up to eight a copy, which never run
+            the collector; their CPU time and peak memory are counted with the process's
 
 With --long K, plain and paused then render a long document as well, fewer times: the sample's print HTML
 with its body repeated K times (about 6 K pages), printed by briefgen.print_pdf, plainly or with the
@@ -104,7 +104,7 @@ def run_leg(leg: str, root: Path, renders: int, long: int = 0) -> dict:
 
 
 def child(leg: str, root: Path, renders: int, long: int) -> None:
-    from briefgen.batch import RenderTask, collector_paused, prepare_worker, run_many
+    from briefgen.batch import RenderTask, close_copies, collector_paused, prepare_worker, run_many
     from briefgen.pipeline import Format, Project, render_brief
 
     project = Project.open(root)
@@ -142,6 +142,8 @@ def child(leg: str, root: Path, renders: int, long: int) -> None:
     cpu = common.cpu_seconds()
     for _ in range(renders):
         render()
+    if leg == "copies":
+        close_copies()  # the last copy's CPU time and peak count once it has ended
     cpu = common.cpu_seconds() - cpu
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     common.emit_result(

@@ -286,8 +286,8 @@ def cpu_seconds() -> float:
 
 def rss_peak_kib() -> int:
     """The peak resident set size so far (ru_maxrss; KiB on Linux) of this process or, when larger, of the
-    largest of its children that have ended: a build worker's throwaway copies, each the worker's size and
-    one render's."""
+    largest of its children that have ended: a build worker's copies, each the worker's size and what its
+    renders left for the collector."""
     return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 

@@ -4,8 +4,8 @@ Four child processes, run side by side (each its own process, so one's memory ca
 
   shared    what a build worker does: briefgen.batch.run_many on the sample (pdf only) M times in one
             process, set up as a worker is (briefgen.batch.prepare_worker), with the one FontConfiguration
-            that briefgen.print_pdf caches per process; on Linux each render after the first is made in a
-            throwaway copy of the process, whose peak counts as the process's
+            that briefgen.print_pdf caches per process; on Linux the renders after the first are made in
+            copies of the process, up to eight a copy, whose peaks count as the process's
   fresh     for contrast: WeasyPrint called directly on the sample's print HTML, with a new
             weasyprint.text.fonts.FontConfiguration per render (what print_pdf avoids), fewer times
   direct    the control: WeasyPrint called directly on the same HTML with one FontConfiguration for
@@ -146,11 +146,12 @@ def child(leg: str, root: Path, renders: int) -> None:
     """Render the sample `renders` times in this process; report RSS after render 20 and at the end."""
     source = root / "sources" / "brief-001.yaml"
     if leg == "shared":
-        from briefgen.batch import RenderTask, prepare_worker, run_many
+        from briefgen.batch import RenderTask, close_copies, prepare_worker, run_many
         from briefgen.pipeline import Format, Project
 
         task = RenderTask(source, Project.open(root), (Format.PDF,))
         prepare_worker()
+        settle = close_copies
 
         def render() -> None:  # as a build worker renders
             result = run_many(task)
@@ -166,6 +167,7 @@ def child(leg: str, root: Path, renders: int) -> None:
             html = html.replace("</head>", numerals + "</head>", 1)
         base_url = root.resolve().as_uri() + "/"
         shared_config = FontConfiguration()
+        settle = None
 
         def render() -> None:
             font_config = FontConfiguration() if leg == "fresh" else shared_config
@@ -180,6 +182,8 @@ def child(leg: str, root: Path, renders: int) -> None:
             peak_base, now_base = common.rss_peak_kib(), common.rss_now_kib()
         if number % SAMPLE_EVERY == 0 or number in (1, BASELINE_AT, renders):
             trail.append((number, common.rss_now_kib()))
+    if settle is not None:  # the last copy's peak counts once it has ended
+        settle()
     common.emit_result(
         {
             "renders": renders,

@@ -1,9 +1,9 @@
 """Rendering many briefs: in this process, or in long-lived warm worker processes.
 
 Workers are spawned (never forked), import WeasyPrint and set up their font
-configuration once, then render brief after brief, on Linux each in a throwaway
-copy of the worker (briefgen.forked), which saves freeing the document and keeps
-the worker's memory as it was after its first brief; after a bounded number of
+configuration once, then render brief after brief, on Linux in copies of the
+worker (briefgen.forked), a few briefs each, which never run the garbage collector
+and keep the worker's memory as it was after its first brief; after a bounded number of
 renders per worker a fresh pool takes over, so that memory stays flat. The same
 tasks can run on a Dask cluster instead (briefgen.cluster). A brief that fails comes back as its diagnostics and
 never stops the others; so does one whose worker process dies twice (a worker that dies takes its
@@ -17,6 +17,7 @@ import ctypes.util
 import functools
 import gc
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import tempfile
@@ -95,7 +96,7 @@ _Warmth = tuple[tuple[str, ...], str] | None  # the themes and language a render
 
 @dataclass
 class _Copies:
-    """How this process renders in throwaway copies of itself (briefgen.forked), as a printing worker does.
+    """How this process renders in copies of itself (briefgen.forked), as a printing worker does.
 
     A copy's additions to the caches that renders share (stylesheets parsed, templates compiled) go with it.
     So the worker renders its first brief itself; and when a copy had to fill the caches, for a brief in a
@@ -105,6 +106,7 @@ class _Copies:
 
     wanted: bool = False
     warmed: set[_Warmth] = field(default_factory=set)  # by the renders made here
+    copies: forked.Copies = field(default_factory=forked.Copies)
 
 
 _copies = _Copies()
@@ -112,17 +114,22 @@ _copies = _Copies()
 
 def run_many(task: RenderTask) -> TaskResult:
     """Render one task in one of our processes (a build worker, or the build's own with one job): in a
-    throwaway copy of a warm printing worker, else here with the garbage collector paused while it renders."""
+    copy of a warm printing worker, else here with the garbage collector paused while it renders."""
     if _copies.wanted and _copies.warmed and forked.available():
-        before = _cache_misses()
-        result, after = forked.in_a_copy(functools.partial(_run_counting_misses, task))
-        if after == before or _warmed_by(result) in _copies.warmed:
+        result, missed = _copies.copies.run(functools.partial(_run_counting_misses, task))
+        if not missed or _warmed_by(result) in _copies.warmed:
             return result
     with collector_paused():
         result = run(task)
     if _copies.wanted:
         _copies.warmed.add(_warmed_by(result))
     return result
+
+
+def close_copies() -> None:
+    """End the copy this process renders in, if it has one, and wait for it: its CPU time and peak memory
+    then count as this process's children's."""
+    _copies.copies.close()
 
 
 def _warmed_by(result: TaskResult) -> _Warmth:
@@ -132,8 +139,10 @@ def _warmed_by(result: TaskResult) -> _Warmth:
     return result.rendered.themes, result.rendered.summary.language
 
 
-def _run_counting_misses(task: RenderTask) -> tuple[TaskResult, int]:
-    return run(task), _cache_misses()
+def _run_counting_misses(task: RenderTask) -> tuple[TaskResult, bool]:
+    """The task's result, and whether rendering it had to fill the caches renders share."""
+    before = _cache_misses()
+    return run(task), _cache_misses() != before
 
 
 def _cache_misses() -> int:
@@ -476,6 +485,7 @@ def _warm_up(scratch: str, printing: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tempfile.tempdir = scratch
     prepare_worker(printing)
+    multiprocessing.util.Finalize(None, close_copies, exitpriority=1)  # as the worker ends
 
 
 def prepare_worker(printing: bool = True) -> None:
