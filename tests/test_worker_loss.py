@@ -136,7 +136,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_brief_built_again(tmp_pat
 
 
 def test_a_workers_copy_killed_mid_build_ends_its_worker_and_the_brief_is_built_again(tmp_path: Path) -> None:
-    """kill -9 on the throwaway copy a worker renders a brief in: the worker ends by the same signal, and the
+    """kill -9 on the copy a worker renders briefs in: the worker ends by the same signal, and the
     build goes on as when a worker is killed: a warning, every brief built, exit 0, nothing left behind."""
     root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 9)})
     proc = start("build", "--format", "pdf", "--jobs", "2", cwd=root, tmpdir=scratch)
