@@ -183,25 +183,18 @@ def print_pdf(
             counter_styles.update(sheet.counter_styles)
             color_profiles.update(sheet.color_profiles)
         fetcher = ProjectFetcher(roots, hosts, dict(renamed))
-
-        def laid_out(lean: bool) -> "weasyprint.Document":
-            source = weasy_source.document(html, base_url, fetcher, lean=lean)
-            return source.render(
+        with _reading(fetcher):
+            document = weasy_source.render(
+                html,
+                base_url,
+                fetcher,
+                [css for _, css, _ in stylesheets],
                 font_config=_font_config(),
                 counter_style=counter_styles,
                 color_profiles=color_profiles,
                 stylesheets=[sheet.css for sheet in sheets],
                 pdf_tags=tagged,
             )
-
-        with _reading(fetcher):
-            lean = weasy_source.may_be_lean(html, [css for _, css, _ in stylesheets])
-            try:
-                document = laid_out(lean)
-            except Exception:
-                if not lean:
-                    raise
-                document = laid_out(False)  # a note or footnote made where no stylesheet says so in plain words
             data = document.write_pdf(pdf_tags=tagged)
     except _Failed as exc:
         raise BriefgenError(_placed(failure, shown_as, stylesheets, base_url) for failure in exc.failures) from None

@@ -10,9 +10,9 @@ instructions for the sample):
 - Styles nothing uses. WeasyPrint's default stylesheet styles the footnote and note pseudo-elements of
   every element, so each element gets five styles computed that only an element with `float: footnote`
   or `position: note()` ever reads. When no stylesheet and nothing in the HTML mentions `footnote` or
-  `note(`, no element can be one, and those five rules are left out. A stylesheet that spells the word
-  with a CSS escape is not seen: the render then fails for want of those styles, and the caller renders
-  again with `lean=False`.
+  `note(`, no element can be one, and those rules are left out. A stylesheet that spells the word
+  with a CSS escape is not seen: the render then fails for want of those styles, and render() renders
+  again with them.
 
 Both lean on how WeasyPrint's HTML class is put together (the attributes its constructor sets, the method
 that lists its default stylesheets); tests/test_weasy_source.py holds the trees and the PDFs to what
@@ -22,6 +22,7 @@ WeasyPrint makes alone.
 import functools
 import re
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urljoin
 from xml.etree import ElementTree
 
@@ -29,6 +30,7 @@ import cssselect2
 import weasyprint
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from weasyprint.html import UA, UA_COUNTER_STYLE
+from weasyprint.urls import FatalURLFetchingError
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -45,8 +47,23 @@ FOREIGN_ATTRIBUTES = {
 HTML_INSIDE_SVG = frozenset({"foreignObject", "desc", "title"})  # SVG elements whose children are HTML
 STORED_DIFFERENTLY = re.compile(r"<(?:template|math)\b", re.IGNORECASE)
 NOTE_RULE = re.compile(r"^::(?:footnote-call|footnote-marker|note-call|note-marker|note-callback) \{[^}]*\}\n", re.M)
-NOTE_RULES = 5
 MENTIONS_NOTES = ("footnote", "note(", "<link", "@import")  # the last two: stylesheets not seen here
+
+
+def render(
+    html: str, base_url: str, url_fetcher: weasyprint.URLFetcher, css_texts: Sequence[str], **options: Any
+) -> weasyprint.Document:
+    """WeasyPrint's render of the HTML, styled by stylesheets whose texts are css_texts, with WeasyPrint's options:
+    lean when may_be_lean says it can be, and rendered again with the full defaults when a lean render fails."""
+    lean = may_be_lean(html, css_texts)
+    try:
+        return document(html, base_url, url_fetcher, lean=lean).render(**options)
+    except FatalURLFetchingError:  # a resource refused fails the brief whatever the styles
+        raise
+    except Exception:
+        if not lean:
+            raise
+        return document(html, base_url, url_fetcher, lean=False).render(**options)  # a note the texts hide
 
 
 def document(html: str, base_url: str, url_fetcher: weasyprint.URLFetcher, *, lean: bool) -> weasyprint.HTML:
@@ -88,9 +105,10 @@ def _document_base_url(root: ElementTree.Element, fallback: str) -> str:
 
 @functools.cache
 def _lean_defaults() -> weasyprint.CSS | None:
-    """WeasyPrint's default stylesheet without its five rules for footnotes and notes; None if it has changed."""
+    """WeasyPrint's default stylesheet without its rules for footnotes and notes (five in WeasyPrint 70, the
+    three for footnotes before); None if it has none in the form looked for."""
     text, dropped = NOTE_RULE.subn("", UA)
-    return weasyprint.CSS(string=text, counter_style=UA_COUNTER_STYLE) if dropped == NOTE_RULES else None
+    return weasyprint.CSS(string=text, counter_style=UA_COUNTER_STYLE) if dropped else None
 
 
 def _tree(html: str) -> ElementTree.Element:
