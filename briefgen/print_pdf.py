@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 from briefgen.errors import BriefgenError, Diagnostic, Severity
 from briefgen.native_libraries import libraries_from_ldconfig_cache
 from briefgen.resources import MissingFile, RefusedResource, checked_file, folder_url, stylesheet_urls
+from briefgen.stack_room import called_with_room
 
 with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs looking for Pango & co.
     import weasyprint
@@ -183,7 +184,8 @@ def print_pdf(
             counter_styles.update(sheet.counter_styles)
             color_profiles.update(sheet.color_profiles)
         fetcher = ProjectFetcher(roots, hosts, dict(renamed))
-        with _reading(fetcher):
+
+        def laid_out_and_written() -> tuple[weasyprint.Document, bytes]:
             document = weasy_source.render(
                 html,
                 base_url,
@@ -195,7 +197,10 @@ def print_pdf(
                 stylesheets=[sheet.css for sheet in sheets],
                 pdf_tags=tagged,
             )
-            data = document.write_pdf(pdf_tags=tagged)
+            return document, document.write_pdf(pdf_tags=tagged)
+
+        with _reading(fetcher):
+            document, data = called_with_room(laid_out_and_written)  # WeasyPrint recurses deep
     except _Failed as exc:
         raise BriefgenError(_placed(failure, shown_as, stylesheets, base_url) for failure in exc.failures) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
