@@ -5,7 +5,7 @@ when a call finds no room left in the current one, and unmapped as soon as the c
 chunk returns (CPython issue 142183; 3.13 and 3.14 releases from March 2026 keep one chunk back). Laying
 out and drawing a brief, WeasyPrint's recursion goes back and forth across the boundary between two
 chunks thousands of times: about 4,200 chunks mapped, touched and unmapped a render of the sample, each a
-pair of system calls and a page fault, some 5% of the render's CPU (measured in the README).
+pair of system calls and a page fault, about 3% of a build's CPU (measured in the README).
 
 called_with_room(work) calls work from a frame whose code claims a value stack of a megabyte it never
 uses. CPython gives that frame a chunk of its own, sized to the next power of two (2 MiB), and the frames
