@@ -4,6 +4,7 @@ Three copies of the sample, each with its own title, make the batch; a broken co
 Every build runs through the command line in a temporary project.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -301,7 +302,7 @@ def start_pdf_build(root: Path, jobs: int, **env: str) -> tuple[subprocess.Popen
     proc = subprocess.Popen(
         [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", str(jobs)],
         cwd=root,
-        env=child_env(PYTHONUNBUFFERED="1", **env),
+        env=child_env(PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1", **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -313,15 +314,33 @@ def start_pdf_build(root: Path, jobs: int, **env: str) -> tuple[subprocess.Popen
     return proc, first
 
 
+def ended(proc: subprocess.Popen[str], signal_name: str) -> tuple[str, str]:
+    """What a build started by start_pdf_build printed after its first line, once it ended. If it, or anything
+    of its session holding its output open, still runs 60 s after the signal: fail with what still ran (state,
+    kernel wait channel) and the Python stacks its processes dump on SIGABRT (PYTHONFAULTHANDLER is set)."""
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        status = proc.poll()  # None: the build itself still runs; a number: something it started holds its output
+        columns = "pid,ppid,stat,etime,wchan:32,args"
+        left = subprocess.run(["ps", "-o", columns, "-s", str(proc.pid)], capture_output=True, text=True)
+        os.killpg(proc.pid, signal.SIGABRT)
+        try:
+            _, stderr = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            stderr = "(nothing more within 20 s of SIGABRT)"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(
+            f"the build did not end within 60 s of {signal_name} (its exit status: {status}); still running:\n"
+            f"{left.stdout}\nits stderr, with the stacks dumped on SIGABRT:\n{stderr}"
+        ) from None
+
+
 def interrupt(proc: subprocess.Popen[str], first: str) -> None:
     """Ctrl-C: the build must stop with exit 130, saying so, without a traceback."""
     os.killpg(proc.pid, signal.SIGINT)
-    try:
-        rest, stderr = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:  # say what was still running, then end it
-        left = subprocess.run(["ps", "-o", "pid,stat,etime,args", "-g", str(proc.pid)], capture_output=True, text=True)
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError(f"the build did not end within 60 s of Ctrl-C; still running:\n{left.stdout}") from None
+    rest, stderr = ended(proc, "Ctrl-C")
     assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "briefgen: interrupted"
@@ -365,7 +384,7 @@ def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
     scratch.mkdir()
     proc, first = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
     proc.send_signal(signal.SIGTERM)
-    rest, stderr = proc.communicate(timeout=300)
+    rest, stderr = ended(proc, "SIGTERM")
     assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
     assert proc.returncode == 143, stderr
     assert stderr.strip().splitlines()[-1] == "briefgen: terminated"
