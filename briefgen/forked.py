@@ -6,8 +6,9 @@ rendered document cost a good part of a render; it frees each document by refere
 its next render reuses that memory. What only the collector would free (reference cycles, about 10 MiB a
 render of the sample) stays until the copy ends: after WORKS_PER_COPY pieces of work, or sooner once it
 has grown by GROWTH_ALLOWED, and the next piece starts a fresh copy. A copy for every render would free
-nothing at all, but each render would then write all its memory afresh, page by page: about 13,500 page
-faults a render of the sample against about 7,700, and a fifth more CPU (measured in the README).
+nothing at all, but each render would then write all its memory afresh, page by page: about 9,300 page
+faults a render of the sample against about 3,400 (13,500 against 7,700, and a fifth more CPU, before
+stack_room; measured in the README).
 
 The worker's own memory stays as it was after its first brief. A copy dies with this process, and when
 a copy is killed (by the out-of-memory killer, or a CPU-time limit), this process ends by the same
