@@ -14,14 +14,14 @@ Four child processes, run side by side (each its own process, so one's memory ca
             briefgen's stylesheets did before they moved figures into the faces' @font-face rules:
             WeasyPrint leaks a Pango attribute list for every line laid out with font features
 
-Each samples its RSS after render 20 (the baseline, once caches are warm) and at the end: the peak
-(getrusage ru_maxrss, of the process or of its largest copy) and the current size (/proc/self/status
-VmRSS, of the process itself). Growth = (end - at 20) / at 20,
-on the peak; target < 10% for the shared leg.
+Each samples its RSS after render 20 (the baseline, once caches are warm; --baseline-at moves it) and at
+the end: the peak (getrusage ru_maxrss, of the process or of its largest copy) and the current size
+(/proc/self/status VmRSS, of the process itself). Growth = (end - at 20) / at 20, on the peak; target < 10%
+for the shared leg.
 
 M is 500 by default, as the target asks: about 10 minutes on the 2-core machine this was written on.
 
-    python bench/memory.py [--renders 500] [--contrast 100] [--keep]
+    python bench/memory.py [--renders 500] [--contrast 100] [--baseline-at 20] [--keep]
 """
 
 import argparse
@@ -33,7 +33,6 @@ from pathlib import Path
 import common
 
 TARGET = 0.10
-BASELINE_AT = 20
 SAMPLE_EVERY = 25
 
 
@@ -46,29 +45,34 @@ def main() -> None:
         default=100,
         help="renders in each contrast leg: fresh, direct, features (default 100; 0 skips them)",
     )
+    parser.add_argument(
+        "--baseline-at", type=int, default=20, help="the render after which RSS is the baseline (default 20)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("--child", choices=("shared", "fresh", "direct", "features"), help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.project, args.renders)
+        child(args.child, args.project, args.renders, args.baseline_at)
         return
 
-    renders = max(args.renders, BASELINE_AT + 1)
-    contrast = max(args.contrast, BASELINE_AT + 1) if args.contrast else 0
+    baseline_at = max(args.baseline_at, 1)
+    renders = max(args.renders, baseline_at + 1)
+    contrast = max(args.contrast, baseline_at + 1) if args.contrast else 0
     common.print_machine(f"memory: RSS of one process over {renders} renders (and {contrast} in each contrast leg)")
     root = common.make_project(1)
     try:
-        measure(root, renders, contrast)
+        measure(root, renders, contrast, baseline_at)
     finally:
         common.remove_project(root, args.keep)
 
 
-def measure(root: Path, renders: int, contrast: int) -> None:
+def measure(root: Path, renders: int, contrast: int, baseline_at: int) -> None:
     from briefgen.batch import RENDERS_PER_WORKER
 
     def start(leg: str, count: int) -> subprocess.Popen:
         command = [sys.executable, __file__, "--child", leg, "--project", str(root), "--renders", str(count)]
+        command += ["--baseline-at", str(baseline_at)]
         return subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def finish(process: subprocess.Popen) -> dict:
@@ -105,7 +109,7 @@ def measure(root: Path, renders: int, contrast: int) -> None:
     print()
     growth = shared["peak_end"] / shared["peak_base"] - 1
     print(
-        f"peak RSS growth, renders {BASELINE_AT} -> {shared['renders']}, shared config: {growth:+.1%}"
+        f"peak RSS growth, renders {baseline_at} -> {shared['renders']}, shared config: {growth:+.1%}"
         f"  (target < {TARGET:.0%})  {'MET' if growth < TARGET else 'NOT MET'}"
     )
     if fresh:
@@ -116,34 +120,34 @@ def measure(root: Path, renders: int, contrast: int) -> None:
         )
         for name, result in contrasts:
             leg_growth = result["peak_end"] / result["peak_base"] - 1
-            per = (result["peak_end"] - result["peak_base"]) / (result["renders"] - BASELINE_AT)
+            per = (result["peak_end"] - result["peak_base"]) / (result["renders"] - baseline_at)
             print(
-                f"peak RSS growth, renders {BASELINE_AT} -> {result['renders']}, {name}:"
+                f"peak RSS growth, renders {baseline_at} -> {result['renders']}, {name}:"
                 f" {leg_growth:+.1%}  (contrast, no target; {per:.0f} KiB per render)"
             )
     print(f"load average at the end: {common.load_average()}")
 
 
 def report(title: str, result: dict) -> None:
-    per = (result["peak_end"] - result["peak_base"]) / (result["renders"] - BASELINE_AT)
+    per = (result["peak_end"] - result["peak_base"]) / (result["renders"] - result["baseline_at"])
     print(
         f"  {title}: {result['renders']} renders in {common.seconds(result['seconds'])}"
         f" ({result['seconds'] / result['renders']:.2f} s/render)"
     )
     print(
-        f"    peak RSS (ru_maxrss): after render {BASELINE_AT} {common.mib(result['peak_base'])},"
+        f"    peak RSS (ru_maxrss): after render {result['baseline_at']} {common.mib(result['peak_base'])},"
         f" at the end {common.mib(result['peak_end'])}  ({per:+.0f} KiB per render after the baseline)"
     )
     print(
-        f"    current RSS (VmRSS):  after render {BASELINE_AT} {common.mib(result['now_base'])},"
+        f"    current RSS (VmRSS):  after render {result['baseline_at']} {common.mib(result['now_base'])},"
         f" at the end {common.mib(result['now_end'])}"
     )
     trail = ", ".join(f"{n}: {kib / 1024:.0f}" for n, kib in result["trail"])
     print(f"    VmRSS MiB by render: {trail}")
 
 
-def child(leg: str, root: Path, renders: int) -> None:
-    """Render the sample `renders` times in this process; report RSS after render 20 and at the end."""
+def child(leg: str, root: Path, renders: int, baseline_at: int) -> None:
+    """Render the sample `renders` times in this process; report RSS after render baseline_at and at the end."""
     source = root / "sources" / "brief-001.yaml"
     if leg == "shared":
         from briefgen.batch import RenderTask, close_copies, prepare_worker, run_many
@@ -178,15 +182,16 @@ def child(leg: str, root: Path, renders: int) -> None:
     started = time.perf_counter()
     for number in range(1, renders + 1):
         render()
-        if number == BASELINE_AT:
+        if number == baseline_at:
             peak_base, now_base = common.rss_peak_kib(), common.rss_now_kib()
-        if number % SAMPLE_EVERY == 0 or number in (1, BASELINE_AT, renders):
+        if number % SAMPLE_EVERY == 0 or number in (1, baseline_at, renders):
             trail.append((number, common.rss_now_kib()))
     if settle is not None:  # the last copy's peak counts once it has ended
         settle()
     common.emit_result(
         {
             "renders": renders,
+            "baseline_at": baseline_at,
             "seconds": time.perf_counter() - started,
             "peak_base": peak_base,
             "now_base": now_base,
