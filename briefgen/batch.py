@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from briefgen import cluster, forked
+from briefgen import cluster, forked, lifeline
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path, system_refusal
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
 
@@ -481,7 +481,10 @@ def _ending(exitcode: int | None) -> str:
 
 
 def _warm_up(scratch: str, printing: bool) -> None:
-    """Set up a worker as it starts: Ctrl-C left to the parent, temporary files in its folder, then ready."""
+    """Set up a worker as it starts: ended with the command that started it, Ctrl-C left to that command,
+    temporary files in its folder, then ready."""
+    if (parent := multiprocessing.parent_process()) is not None and parent.pid is not None:
+        lifeline.end_with_parent(parent.pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tempfile.tempdir = scratch
     prepare_worker(printing)

@@ -16,7 +16,6 @@ signal, so whoever watches it sees it die as it would have without copies.
 """
 
 import contextlib
-import ctypes
 import gc
 import os
 import pickle
@@ -28,9 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, NoReturn, TypeVar
 
+from briefgen import lifeline
+
 T = TypeVar("T")
 
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 WORKS_PER_COPY = 8
 GROWTH_ALLOWED = 160 * 2**20  # bytes of resident memory a copy may gain before it ends
 HEADER = struct.Struct("!Q")  # the length of the pickle that follows, in bytes
@@ -118,7 +118,7 @@ def _serve(work_read: int, results_write: int, parent: int, works: int, growth_a
     of Python's (which would run this process's atexit hooks, such as removing its fonts)."""
     status = 1
     try:
-        _die_with(parent)
+        lifeline.end_with_parent(parent)  # as when Ctrl-C's clean-up ends the worker
         gc.disable()  # what the collector alone would free goes when the copy ends
         resident_at_start = _resident()
         with os.fdopen(work_read, "rb") as work_from, os.fdopen(results_write, "wb") as results_to:
@@ -174,13 +174,6 @@ def _resident() -> int:
     """This process's resident memory, in bytes."""
     with open("/proc/self/statm", "rb") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this copy when the process it copies ends (ended by Ctrl-C's clean-up, say)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # it ended before the request was made
-        os._exit(1)
 
 
 def _end_by(number: int) -> NoReturn:

@@ -395,6 +395,18 @@ def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
     assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == sorted(kept)
 
 
+def test_the_workers_end_with_a_build_killed_outright(tmp_path: Path) -> None:
+    """A build killed with SIGKILL (as the out-of-memory killer or `kill -9` kill it), which can clean up
+    nothing: its workers end with it, instead of living on with their memory and the build's output open."""
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
+    proc, _ = start_pdf_build(root, jobs=2)
+    assert len(processes_in(root)) >= 3  # the build, its two workers (and multiprocessing's resource tracker)
+    proc.kill()
+    ended(proc, "SIGKILL")  # the output closes once nothing of the build holds it
+    assert proc.returncode == -signal.SIGKILL
+    assert processes_in(root) == []
+
+
 def test_more_briefs_than_the_workers_render_before_they_are_replaced(tmp_path: Path) -> None:
     """A build of more than RENDERS_PER_WORKER x jobs briefs finishes: the workers are replaced and the build
     goes on (with Python's own max_tasks_per_child it stopped for good at exactly 200 outputs)."""
