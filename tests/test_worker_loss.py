@@ -110,6 +110,13 @@ def assert_nothing_left(root: Path, scratch: Path) -> None:
     assert sorted(scratch.iterdir()) == []
 
 
+def the_one_death_warning(done: subprocess.CompletedProcess[str]) -> str:
+    """The build's one warning of a worker's death; fail showing all it printed if it gave none or several."""
+    warnings = [line for line in done.stderr.splitlines() if "worker process died" in line]
+    assert len(warnings) == 1, f"{len(warnings)} warnings of a death; stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return warnings[0]
+
+
 def project_and_scratch(tmp_path: Path, sources: dict[str, str]) -> tuple[Path, Path]:
     root = make_project(tmp_path / "project", sources)
     scratch = tmp_path / "tmp"
@@ -126,7 +133,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_brief_built_again(tmp_pat
     os.kill(workers_of(proc.pid)[0], signal.SIGKILL)
     done = finish(proc, first)
     assert done.returncode == 0, done.stderr
-    [warning] = [line for line in done.stderr.splitlines() if "worker process died" in line]
+    warning = the_one_death_warning(done)
     assert warning.startswith("briefgen: warning: a worker process died (killed by SIGKILL; out of memory?)")
     assert re.search(r"while rendering sources/b\d\.yaml; trying it again$|pieces of work its pool held$", warning)
     assert summary(done) == (6, 0, 0, "build/manifest.json")
@@ -149,7 +156,7 @@ def test_a_workers_copy_killed_mid_build_ends_its_worker_and_the_brief_is_built_
     os.kill(copies[0], signal.SIGKILL)
     done = finish(proc, first)
     assert done.returncode == 0, done.stderr
-    [warning] = [line for line in done.stderr.splitlines() if "worker process died" in line]
+    warning = the_one_death_warning(done)
     assert warning.startswith("briefgen: warning: a worker process died (killed by SIGKILL; out of memory?)")
     assert summary(done) == (8, 0, 0, "build/manifest.json")
     assert manifest_ids(root / "build") == [f"b{n}" for n in range(1, 9)]
