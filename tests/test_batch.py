@@ -399,7 +399,9 @@ def test_the_workers_end_with_a_build_killed_outright(tmp_path: Path) -> None:
     """A build killed with SIGKILL (as the out-of-memory killer or `kill -9` kill it), which can clean up
     nothing: its workers end with it, instead of living on with their memory and the build's output open."""
     root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
-    proc, _ = start_pdf_build(root, jobs=2)
+    scratch = tmp_path / "tmp"  # where the workers' folder stays: a build killed so cannot remove it
+    scratch.mkdir()
+    proc, _ = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
     assert len(processes_in(root)) >= 3  # the build, its two workers (and multiprocessing's resource tracker)
     proc.kill()
     ended(proc, "SIGKILL")  # the output closes once nothing of the build holds it
