@@ -30,6 +30,7 @@ print(child.pid, flush=True)
 time.sleep(120)
 """
 ENDS_WITHIN = 20  # seconds; the kernel kills the child as its parent ends, far sooner
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal, /proc")
 
 
 def running(pid: int) -> bool:
@@ -57,7 +58,6 @@ def child_after_parent_killed(how: str) -> int:
     return child
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
 def test_a_child_ends_with_its_parent_killed_outright() -> None:
     child = child_after_parent_killed("lifeline")
     deadline = time.monotonic() + ENDS_WITHIN
