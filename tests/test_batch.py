@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    MEMO_TEXT,
     SAMPLE_TEXT,
     assert_no_traceback,
     child_env,
@@ -349,7 +350,7 @@ def interrupt(proc: subprocess.Popen[str], first: str) -> None:
 def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
     """Ctrl-C in the middle of a build: exit 130, no traceback, no temporary files, and a manifest of the
     briefs already written, which the next build then skips."""
-    root = make_project(tmp_path / "project", {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 7)})
+    root = make_project(tmp_path / "project", {f"b{n}.yaml": MEMO_TEXT for n in range(1, 7)})
     interrupt(*start_pdf_build(root, jobs=1))
     kept = manifest_ids(root / "build")
     assert kept[:1] == ["b1"] and len(kept) < 6
@@ -363,7 +364,7 @@ def test_an_interrupted_build_keeps_what_it_finished(tmp_path: Path) -> None:
 def test_an_interrupted_build_ends_its_workers_and_their_files(tmp_path: Path) -> None:
     """Ctrl-C with workers: they are ended rather than waited for, leave no process and no temporary file,
     and what was finished is in the manifest."""
-    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": MEMO_TEXT for n in range(1, 13)})
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     proc, first = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
@@ -379,7 +380,7 @@ def test_an_interrupted_build_ends_its_workers_and_their_files(tmp_path: Path) -
 def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
     """SIGTERM to the build alone (as `timeout` sends it): exit 143, its workers ended, no temporary folder
     left, and the briefs it finished in the manifest."""
-    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": MEMO_TEXT for n in range(1, 13)})
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     proc, first = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
@@ -398,7 +399,7 @@ def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
 def test_the_workers_end_with_a_build_killed_outright(tmp_path: Path) -> None:
     """A build killed with SIGKILL (as the out-of-memory killer or `kill -9` kill it), which can clean up
     nothing: its workers end with it, instead of living on with their memory and the build's output open."""
-    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(1, 13)})
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": MEMO_TEXT for n in range(1, 13)})
     scratch = tmp_path / "tmp"  # where the workers' folder stays: a build killed so cannot remove it
     scratch.mkdir()
     proc, _ = start_pdf_build(root, jobs=2, TMPDIR=str(scratch))
@@ -413,7 +414,7 @@ def test_more_briefs_than_the_workers_render_before_they_are_replaced(tmp_path: 
     """A build of more than RENDERS_PER_WORKER x jobs briefs finishes: the workers are replaced and the build
     goes on (with Python's own max_tasks_per_child it stopped for good at exactly 200 outputs)."""
     count = RENDERS_PER_WORKER * 2 + 30
-    root = make_project(tmp_path / "project", {f"b{n:03}.yaml": SAMPLE_TEXT for n in range(count)})
+    root = make_project(tmp_path / "project", {f"b{n:03}.yaml": MEMO_TEXT for n in range(count)})
     proc = run_briefgen("build", "--format", "html", "--jobs", "2", "--quiet", cwd=root)
     assert_no_traceback(proc)
     assert summary(proc) == (count, 0, 0, "build/manifest.json")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    MEMO_TEXT,
     SAMPLE_TEXT,
     assert_no_traceback,
     child_env,
@@ -310,7 +311,7 @@ def test_a_brief_its_dask_workers_die_on_fails_alone(tmp_path: Path) -> None:
     """A brief whose Dask worker dies each time it prints it: once the scheduler gives the task up (its
     allowed-failures, 1 here, so after two deaths), the brief fails with an error naming it, no traceback;
     the other brief is built and in the manifest, exit 1."""
-    root = make_project(tmp_path / "project", {"good.yaml": SAMPLE_TEXT, "long.yaml": long_brief()})
+    root = make_project(tmp_path / "project", {"good.yaml": MEMO_TEXT, "long.yaml": long_brief()})
     address, scheduler = start_scheduler(tmp_path, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
     worker = start_dask(
         "worker", address, "--nworkers", "1", "--nthreads", "1", cwd=tmp_path, before=with_worker_cpu_limit

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from helpers import (
+    MEMO_TEXT,
     SAMPLE_TEXT,
     assert_no_traceback,
     child_env,
@@ -28,7 +29,7 @@ from helpers import (
 )
 
 SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in (\S+)$")
-CPU_SECONDS = 6  # more than a worker needs to start and print one sample brief (about 2.5 s), far less than LONG takes
+CPU_SECONDS = 6  # more than a worker needs to start and print one brief (the sample: about 2.5 s), far less than LONG
 DIED_AGAIN = re.compile(
     r"^briefgen: error: a worker process died \(killed by SIGXCPU\) while rendering sources/long\.yaml"
     r"(?: \(public edition\))?, again; not tried a third time$"
@@ -127,7 +128,7 @@ def project_and_scratch(tmp_path: Path, sources: dict[str, str]) -> tuple[Path, 
 def test_a_worker_killed_mid_build_is_replaced_and_its_brief_built_again(tmp_path: Path) -> None:
     """kill -9 on a worker (the out-of-memory killer's signal): a one-line warning naming what it was doing,
     no traceback, every brief built and in the manifest, exit 0, and no process or temporary file left."""
-    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 7)})
+    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": MEMO_TEXT for n in range(1, 7)})
     proc = start("build", "--format", "pdf", "--jobs", "2", cwd=root, tmpdir=scratch)
     first = first_built_line(proc)
     os.kill(workers_of(proc.pid)[0], signal.SIGKILL)
@@ -145,7 +146,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_brief_built_again(tmp_pat
 def test_a_workers_copy_killed_mid_build_ends_its_worker_and_the_brief_is_built_again(tmp_path: Path) -> None:
     """kill -9 on the copy a worker renders briefs in: the worker ends by the same signal, and the
     build goes on as when a worker is killed: a warning, every brief built, exit 0, nothing left behind."""
-    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 9)})
+    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": MEMO_TEXT for n in range(1, 9)})
     proc = start("build", "--format", "pdf", "--jobs", "2", cwd=root, tmpdir=scratch)
     first = first_built_line(proc)
     copies: list[int] = []
@@ -179,7 +180,7 @@ def test_a_brief_its_worker_dies_on_twice_fails_alone_and_the_next_build_builds_
     """A brief whose worker is killed (SIGXCPU) each time it prints it: tried once more, then failed with an
     error naming it, no traceback; the other brief is built and in the manifest, exit 1, nothing left
     running. Once the brief is fixed, the next build renders it alone."""
-    root, scratch = project_and_scratch(tmp_path, {"good.yaml": SAMPLE_TEXT, "long.yaml": long_brief()})
+    root, scratch = project_and_scratch(tmp_path, {"good.yaml": MEMO_TEXT, "long.yaml": long_brief()})
     done = finish(start("build", "--format", "pdf", "--jobs", "2", cwd=root, tmpdir=scratch, before=with_cpu_limit))
     assert done.returncode == 1, done.stderr
     lines = done.stderr.splitlines()
@@ -196,7 +197,7 @@ def test_a_brief_its_worker_dies_on_twice_fails_alone_and_the_next_build_builds_
     assert sorted(path.name for path in (root / "build").glob("*.pdf")) == ["good.pdf"]
     assert_nothing_left(root, scratch)
 
-    (root / "sources" / "long.yaml").write_text(SAMPLE_TEXT, encoding="utf-8")
+    (root / "sources" / "long.yaml").write_text(MEMO_TEXT, encoding="utf-8")
     again = run_briefgen("build", "--format", "pdf", "--jobs", "2", "--quiet", cwd=root)
     assert_no_traceback(again)
     assert summary(again) == (1, 1, 0, "build/manifest.json")
@@ -205,7 +206,7 @@ def test_a_brief_its_worker_dies_on_twice_fails_alone_and_the_next_build_builds_
 def test_distribute_with_a_brief_its_worker_dies_on_twice_stops_cleanly(tmp_path: Path) -> None:
     """distribute: the same brief fails the run with the same error and exit 1, no traceback; nothing is
     written (the copies come after every brief is rendered), and a run with the brief fixed succeeds."""
-    root, scratch = project_and_scratch(tmp_path, {"good.yaml": SAMPLE_TEXT, "long.yaml": long_brief()})
+    root, scratch = project_and_scratch(tmp_path, {"good.yaml": MEMO_TEXT, "long.yaml": long_brief()})
     recipients = root / "recipients.csv"
     recipients.write_text("name,organisation,email\nAnna Berg,Foreign Office,anna@example.org\n", encoding="utf-8")
     proc = start(
@@ -217,7 +218,7 @@ def test_distribute_with_a_brief_its_worker_dies_on_twice_stops_cleanly(tmp_path
     assert not (root / "dist").exists()
     assert_nothing_left(root, scratch)
 
-    (root / "sources" / "long.yaml").write_text(SAMPLE_TEXT, encoding="utf-8")
+    (root / "sources" / "long.yaml").write_text(MEMO_TEXT, encoding="utf-8")
     again = run_briefgen("distribute", "--recipients", recipients, "--jobs", "2", cwd=root)
     assert_no_traceback(again)
     assert again.returncode == 0, again.stderr
@@ -252,7 +253,7 @@ def test_a_worker_killed_while_distribute_stamps_is_replaced_and_the_run_complet
 
 def test_more_jobs_than_cores_warns_and_starts_no_more_workers_than_briefs(tmp_path: Path) -> None:
     """--jobs 1000 on one core with three briefs to print: one warning line, three workers, every brief built."""
-    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": SAMPLE_TEXT for n in range(1, 4)})
+    root, scratch = project_and_scratch(tmp_path, {f"b{n}.yaml": MEMO_TEXT for n in range(1, 4)})
     done = finish(start("build", "--format", "pdf", "--jobs", "1000", cwd=root, tmpdir=scratch, before=on_one_core))
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "--jobs" in line]
@@ -278,7 +279,7 @@ def watch_workers(proc: subprocess.Popen[str], seen: list[int]) -> threading.Thr
 
 def test_a_small_html_build_runs_in_one_process(tmp_path: Path) -> None:
     """Ten briefs to HTML with --jobs 1000: no worker is started (each would cost more than the briefs)."""
-    root, scratch = project_and_scratch(tmp_path, {f"b{n:02}.yaml": SAMPLE_TEXT for n in range(10)})
+    root, scratch = project_and_scratch(tmp_path, {f"b{n:02}.yaml": MEMO_TEXT for n in range(10)})
     proc = start("build", "--format", "html", "--jobs", "1000", cwd=root, tmpdir=scratch)
     seen: list[int] = []
     watcher = watch_workers(proc, seen)
@@ -292,7 +293,7 @@ def test_a_small_html_build_runs_in_one_process(tmp_path: Path) -> None:
 
 def test_workers_of_an_html_build_do_not_load_the_pdf_printer(tmp_path: Path) -> None:
     """Enough HTML briefs for two workers: neither loads WeasyPrint's libraries (Pango), which only PDFs need."""
-    root, scratch = project_and_scratch(tmp_path, {f"b{n:03}.yaml": SAMPLE_TEXT for n in range(90)})
+    root, scratch = project_and_scratch(tmp_path, {f"b{n:03}.yaml": MEMO_TEXT for n in range(90)})
     proc = start("build", "--format", "html", "--jobs", "2", cwd=root, tmpdir=scratch)
     first = first_built_line(proc)
     workers = workers_of(proc.pid)
