@@ -151,9 +151,14 @@ def replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-# The sample as a one-page memo (the built-in memo theme), at about half the CPU of the six-page brief: for
-# tests of how the work runs (workers, interrupts, deaths), which need briefs to print, not the sample's pages.
-MEMO_TEXT = replace_once(SAMPLE_TEXT, "  series: Commentary\n", "  series: Commentary\n  theme: memo\n")
+def as_memo(text: str) -> str:
+    """A copy of the sample (or of an edit of it) printed as a one-page memo, the built-in memo theme, at about
+    half the CPU of the six-page brief: for tests of how the work runs (workers, interrupts, deaths, what a run
+    does to its folder), which need briefs to print, not the sample's pages."""
+    return replace_once(text, "  series: Commentary\n", "  series: Commentary\n  theme: memo\n")
+
+
+MEMO_TEXT = as_memo(SAMPLE_TEXT)
 
 
 def delete_lines(text: str, first: int, last: int) -> str:

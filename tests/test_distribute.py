@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from helpers import (
     SAMPLE_TEXT,
+    as_memo,
     assert_no_traceback,
     child_env,
     column_of,
@@ -45,6 +46,7 @@ SOURCES = {
     "alpha.yaml": replace_once(SAMPLE_TEXT, JUDGMENT, JUDGMENT + "    audience: [restricted]\n"),
     "beta.yaml": replace_once(SAMPLE_TEXT, f'title: "{TITLE}"', f'title: "Beta: {TITLE}"'),
 }
+MEMOS = {name: as_memo(text) for name, text in SOURCES.items()}  # where what a run does to its folder is tested
 BRIEFS = ["alpha", "beta"]
 RESTRICTED_TEXT = "Semerikov in charge on an acting basis"  # from the restricted judgment's statement
 RECIPIENTS = [
@@ -792,7 +794,7 @@ def test_a_broken_theme_is_reported_once_for_every_brief_and_edition(tmp_path: P
 def test_a_recipient_taken_off_the_list_loses_their_copies(tmp_path: Path) -> None:
     """Distributing again into the same folder removes the copies and bundle of anyone no longer listed,
     and nothing briefgen did not write there."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMOS["alpha.yaml"]})
     (root / "both.csv").write_text(recipients_csv(RECIPIENTS[1:]), encoding="utf-8")  # John and Marie
     (root / "marie.csv").write_text(recipients_csv(RECIPIENTS[2:]), encoding="utf-8")
     assert run_briefgen("distribute", "--recipients", "both.csv", "--jobs", "1", cwd=root).returncode == 0
@@ -810,7 +812,7 @@ def test_a_recipient_taken_off_the_list_loses_their_copies(tmp_path: Path) -> No
 
 
 def test_a_brief_taken_out_of_a_distribution_loses_its_copies(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "project", SOURCES)
+    root = make_project(tmp_path / "project", MEMOS)
     (root / "marie.csv").write_text(recipients_csv(RECIPIENTS[2:]), encoding="utf-8")
     assert run_briefgen("distribute", "--recipients", "marie.csv", "--jobs", "1", cwd=root).returncode == 0
     proc = run_briefgen("distribute", "sources/alpha.yaml", "--recipients", "marie.csv", "--jobs", "1", cwd=root)
@@ -837,7 +839,7 @@ def test_copies_sent_earlier_stay_traceable_when_the_distribution_changes(tmp_pa
     """Distributing again keeps every copy id issued into the folder: a recipient taken off the list, one
     moved to another edition, one renamed (the same id, a new stamp) and an edited brief leave the copies
     already sent traceable, each said to be an earlier copy; the same distribution again adds nothing."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMOS["alpha.yaml"]})
     anna, john, marie = RECIPIENTS
     write_file(root / "first.csv", recipients_csv(RECIPIENTS))
     write_file(
@@ -969,7 +971,7 @@ def test_a_distribution_that_fails_midway_leaves_only_listed_copies(tmp_path: Pa
     """A copy that cannot be written (a folder stands at its path) fails the run after others were written
     with new copy ids: those are deleted with the bundles that may hold them, and the copies of the earlier
     distribution the run did not touch stay listed."""
-    root = make_project(tmp_path / "project", SOURCES)
+    root = make_project(tmp_path / "project", MEMOS)
     write_file(root / "all.csv", recipients_csv(RECIPIENTS))
     assert run_briefgen("distribute", "--recipients", "all.csv", "--jobs", "1", cwd=root).returncode == 0
     (root / "dist" / "beta" / "marie-dupont.pdf").unlink()
@@ -989,7 +991,7 @@ def test_copies_no_manifest_lists_are_removed_by_the_next_distribution(tmp_path:
     """A run killed outright leaves copies, bundles and half-written temporary files its manifest never
     listed: the next run deletes them, and only files that look like copies (PDFs in a brief's folder, zips
     in bundles/)."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMOS["alpha.yaml"]})
     write_file(root / "r.csv", recipients_csv(RECIPIENTS[2:]))
     assert run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root).returncode == 0
     copy = (root / "dist" / "alpha" / "marie-dupont.pdf").read_bytes()
@@ -1013,7 +1015,7 @@ def test_copies_no_manifest_lists_are_removed_by_the_next_distribution(tmp_path:
 def test_a_file_name_never_passes_to_another_recipient(tmp_path: Path) -> None:
     """Recipients who would share a file name get their organisation added, then a hash: John Smith's copy
     does not become another John Smith's when one is added ahead of him, whatever the order of the list."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMOS["alpha.yaml"]})
     john, marie = RECIPIENTS[1:]
     new_org = john | {"organisation": "New Org", "email": "js@new.example.org"}
     same_org = john | {"email": "js2@example.org"}

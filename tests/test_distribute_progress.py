@@ -4,7 +4,7 @@ for each stage counting to its total; off a terminal and with --quiet, plain lin
 import re
 from pathlib import Path
 
-from helpers import SAMPLE_TEXT, assert_no_traceback, in_a_terminal, make_project, run_briefgen
+from helpers import MEMO_TEXT, assert_no_traceback, in_a_terminal, make_project, run_briefgen
 
 RECIPIENTS = """name,organisation,email,edition
 Anna Petrova,Institute of Peace,anna@example.org,public
@@ -16,8 +16,9 @@ SUMMARY = "6 copies for 3 recipients; manifest in dist/manifest.json"
 
 
 def project(tmp_path: Path) -> Path:
-    """Two briefs, and three recipients of whom one gets the restricted edition."""
-    root = make_project(tmp_path / "p", {"alpha.yaml": SAMPLE_TEXT, "beta.yaml": SAMPLE_TEXT})
+    """Two briefs (memos: what is shown, not what is printed, is tested), and three recipients of whom one
+    gets the restricted edition."""
+    root = make_project(tmp_path / "p", {"alpha.yaml": MEMO_TEXT, "beta.yaml": MEMO_TEXT})
     (root / "r.csv").write_text(RECIPIENTS, encoding="utf-8")
     return root
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    MEMO_TEXT,
     SAMPLE_ID,
     SAMPLE_TEXT,
     assert_no_traceback,
@@ -178,7 +179,7 @@ def test_a_second_distribution_is_refused_before_it_renders(tmp_path: Path) -> N
     """The first holds the folder from its start (it is stopped there, with SIGSTOP, while it holds it); the
     second is refused before rendering anything: its broken source would otherwise be reported. The first then
     finishes as if alone."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SAMPLE_TEXT})
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMO_TEXT})
     (root / "r.csv").write_text(recipients(3), encoding="utf-8")
     (root / "broken.yaml").write_text(SAMPLE_TEXT.replace("bottom_line:", "bottom_lines:", 1), encoding="utf-8")
     first = subprocess.Popen(
