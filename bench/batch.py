@@ -55,9 +55,7 @@ def main() -> None:
 
     common.print_machine(f"batch: {args.n} briefs to PDF" + (f", theme {args.theme}" if args.theme else ""))
     jobs = args.jobs or common.default_jobs()
-    root = common.make_project(args.n)
-    if args.theme:
-        (root / "briefgen.yaml").write_text(f"theme: {args.theme}\n", encoding="utf-8")
+    root = common.make_project(args.n, theme=args.theme)
     try:
         measure(root, args.n, args.jobs, jobs, max(1, min(args.rounds, args.n)))
     finally:

@@ -21,7 +21,7 @@ Each times every collection with gc.callbacks, so the time the collector takes i
 rather than read off wall-clock differences, which move by 20% on a shared machine. Reports, per render
 after the first, the collector's milliseconds by generation, CPU seconds per render, and peak RSS.
 
-    python bench/collector.py [--renders 15] [--long 8]
+    python bench/collector.py [--renders 15] [--long 8] [--theme NAME]
 """
 
 import argparse
@@ -49,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renders", type=int, default=15, help="renders per leg after the first (default 15)")
     parser.add_argument("--long", type=int, default=0, help="also render the sample repeated K times (e.g. 8)")
+    parser.add_argument("--theme", help="the theme the sample renders in (default: the sample's, brief)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("--child", choices=LEGS, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
@@ -58,7 +59,7 @@ def main() -> None:
         return
 
     common.print_machine(f"collector: time in Python's garbage collector over {args.renders} renders per leg")
-    root = common.make_project(1)
+    root = common.make_project(1, theme=args.theme)
     try:
         legs = {leg: common.retrying(f"{leg} leg", lambda leg=leg: run_leg(leg, root, args.renders)) for leg in LEGS}
         long_legs = {

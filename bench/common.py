@@ -169,12 +169,15 @@ def parse_result(stdout: str) -> dict:
 # ------------------------------------------------------------------------------------------ projects
 
 
-def make_project(count: int, prefix: str = "briefgen-bench-") -> Path:
-    """A temporary project whose sources/ holds count copies of the sample, as brief-001 ... brief-NNN."""
+def make_project(count: int, prefix: str = "briefgen-bench-", theme: str | None = None) -> Path:
+    """A temporary project whose sources/ holds count copies of the sample, as brief-001 ... brief-NNN; with
+    theme, a briefgen.yaml that renders every brief in that theme (`memo`, say: one page instead of six)."""
     root = Path(tempfile.mkdtemp(prefix=prefix))
     (root / "sources").mkdir()
     for number in range(1, count + 1):
         shutil.copyfile(SAMPLE, root / "sources" / f"brief-{number:03d}.yaml")
+    if theme:
+        (root / "briefgen.yaml").write_text(f"theme: {theme}\n", encoding="utf-8")
     return root
 
 

@@ -14,7 +14,10 @@ flatter it (target >= 50x), the wall-clock ratio beside it, and, for where the t
 the stamp sheets (one WeasyPrint page per copy, printed as distribute prints them, STAMPS_PER_SHEET to a
 sheet) and one pikepdf overlay measured on their own.
 
-    python bench/stamp.py [--recipients 500] [--renders 5] [--keep]
+    python bench/stamp.py [--recipients 500] [--renders 5] [--theme NAME] [--keep]
+
+--theme renders both briefs in another theme (`memo`, the one-page summary, say): fewer pages to stamp
+and a cheaper render to compare with.
 """
 
 import argparse
@@ -37,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", "--n", type=int, default=500, help="recipients (default 500: 1000 copies)")
     parser.add_argument("--renders", type=int, default=5, help="briefs re-rendered to time one render (default 5)")
+    parser.add_argument("--theme", help="the theme every brief renders in (default: the sample's, brief)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("--child-distribute", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -45,8 +49,9 @@ def main() -> None:
         return
 
     copies = BRIEFS * args.recipients
-    common.print_machine(f"stamp: distribute {BRIEFS} briefs to {args.recipients} recipients ({copies} copies)")
-    root = common.make_project(BRIEFS)
+    theme = f", theme {args.theme}" if args.theme else ""
+    common.print_machine(f"stamp: distribute {BRIEFS} briefs to {args.recipients} recipients ({copies} copies){theme}")
+    root = common.make_project(BRIEFS, theme=args.theme)
     try:
         measure(root, args.recipients, args.renders)
     finally:

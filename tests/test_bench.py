@@ -14,15 +14,18 @@ from helpers import REPO, assert_no_traceback
 
 VERDICT = re.compile(r"^\S[^\n]*\((?:target [^)]*|no target)\)(?:\s+(?:MET|NOT MET))?$", re.MULTILINE)
 RUNS = {
-    # benchmark: (its smallest arguments, a line its output must have)
-    "batch": (["--n", "2", "--rounds", "1"], "same PDF bytes from all three ways (first brief): yes"),
+    # benchmark: (its smallest arguments, a line its output must have); one-page memos where a theme can be chosen
+    "batch": (
+        ["--n", "2", "--rounds", "1", "--theme", "memo"],
+        "same PDF bytes from all three ways (first brief): yes",
+    ),
     "noop": (["--n", "2"], "no-op / full: "),
-    "stamp": (["--recipients", "2", "--renders", "1"], "stamping is "),
+    "stamp": (["--recipients", "2", "--renders", "1", "--theme", "memo"], "stamping is "),
     "memory": (
         ["--renders", "3", "--baseline-at", "2", "--contrast", "0"],
         "peak RSS growth, renders 2 -> 3, shared config: ",
     ),
-    "collector": (["--renders", "2"], "copies: collector time saved per render "),
+    "collector": (["--renders", "2", "--theme", "memo"], "copies: collector time saved per render "),
 }
 
 
