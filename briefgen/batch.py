@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from briefgen import cluster, forked, lifeline
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path, system_refusal
 from briefgen.pipeline import Format, Project, RenderedBrief, render_brief
+from briefgen.scratch import workers_folder
 
 # Memory is flat across renders with the built-in styles, and a worker rendering in copies keeps none of a
 # render's memory; the bound is for styles that make WeasyPrint leak (font features set as properties: about
@@ -407,7 +408,7 @@ class Executor:
         if self._pools:
             self._pools[-1].shutdown(wait=False)
         if self._scratch is None:
-            self._scratch = self._opened.enter_context(tempfile.TemporaryDirectory(prefix="briefgen-workers-"))
+            self._scratch = self._opened.enter_context(workers_folder())
             self._earlier_children = set(multiprocessing.active_children())
         cores = default_jobs()
         if size > cores and not self._told_of_cores:

@@ -20,6 +20,7 @@ from helpers import (
     assert_no_traceback,
     child_env,
     column_of,
+    folder_lock,
     line_of,
     make_project,
     pdf_text,
@@ -408,6 +409,35 @@ def test_the_workers_end_with_a_build_killed_outright(tmp_path: Path) -> None:
     ended(proc, "SIGKILL")  # the output closes once nothing of the build holds it
     assert proc.returncode == -signal.SIGKILL
     assert processes_in(root) == []
+    assert [path.name[: len("briefgen-workers-")] for path in scratch.iterdir()] == ["briefgen-workers-"]
+
+    again = run_briefgen(
+        "build", "--format", "pdf", "--jobs", "2", "--quiet", cwd=root, env=child_env(TMPDIR=str(scratch))
+    )
+    assert again.returncode == 0, again.stderr
+    assert sorted(scratch.iterdir()) == []  # the next build removed what the killed one left
+
+
+def test_a_build_removes_only_the_workers_folders_no_running_command_holds(tmp_path: Path) -> None:
+    """A workers' folder that nothing holds goes (its command was killed); one held by a running command stays,
+    and so does anything of the name that is not a folder (a file, a link to a folder elsewhere)."""
+    root = make_project(tmp_path / "project", {"a.yaml": MEMO_TEXT, "b.yaml": MEMO_TEXT})
+    scratch = tmp_path / "tmp"
+    (scratch / "briefgen-workers-stale" / "fonts").mkdir(parents=True)
+    (scratch / "briefgen-workers-stale" / "fonts" / "serif.ttf").write_bytes(b"font")
+    (scratch / "briefgen-workers-held").mkdir()
+    (scratch / "briefgen-workers-file").write_text("a file", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "kept.txt").write_text("not the build's", encoding="utf-8")
+    (scratch / "briefgen-workers-link").symlink_to(tmp_path / "elsewhere")
+    with folder_lock(scratch / "briefgen-workers-held"):
+        proc = run_briefgen(
+            "build", "--format", "pdf", "--jobs", "2", "--quiet", cwd=root, env=child_env(TMPDIR=str(scratch))
+        )
+    assert proc.returncode == 0, proc.stderr
+    left = ["briefgen-workers-file", "briefgen-workers-held", "briefgen-workers-link"]
+    assert sorted(path.name for path in scratch.iterdir()) == left
+    assert (tmp_path / "elsewhere" / "kept.txt").is_file()
 
 
 def test_more_briefs_than_the_workers_render_before_they_are_replaced(tmp_path: Path) -> None:
