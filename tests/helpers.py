@@ -11,6 +11,7 @@ import fcntl
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,6 +57,12 @@ def run_briefgen(*args: object, cwd: Path, env: dict[str, str] | None = None) ->
         text=True,
         timeout=600,
     )
+
+
+def as_a_foreground_job() -> None:
+    """In the child, before briefgen starts: Ctrl-C (SIGINT) reaches it as it reaches a terminal's foreground
+    job, even when the tests themselves were started in the background, whose children ignore it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def in_a_terminal(*args: str, cwd: Path) -> str:

@@ -17,6 +17,7 @@ import pytest
 from helpers import (
     MEMO_TEXT,
     SAMPLE_TEXT,
+    as_a_foreground_job,
     assert_no_traceback,
     child_env,
     column_of,
@@ -309,6 +310,7 @@ def start_pdf_build(root: Path, jobs: int, **env: str) -> tuple[subprocess.Popen
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=as_a_foreground_job,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()

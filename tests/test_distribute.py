@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from helpers import (
     SAMPLE_TEXT,
+    as_a_foreground_job,
     as_memo,
     assert_no_traceback,
     child_env,
@@ -948,6 +949,7 @@ def test_an_interrupted_distribution_lists_the_copies_it_wrote(tmp_path: Path) -
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # a terminal's Ctrl-C signals the whole process group
+        preexec_fn=as_a_foreground_job,
     )
     while len(list((root / "dist" / "alpha").glob("*.pdf"))) <= STAMPS_PER_SHEET and proc.poll() is None:
         time.sleep(0.05)
