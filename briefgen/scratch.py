@@ -44,12 +44,10 @@ def sweep_stale() -> None:
         except OSError:  # not a folder, a link, or not ours to open
             continue
         try:
-            if os.fstat(handle).st_uid != os.getuid():
-                continue
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # held: its command is running
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
+            if os.fstat(handle).st_uid == os.getuid():
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises when held: its command is running
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
         finally:
             os.close(handle)
