@@ -44,7 +44,7 @@ def check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """check(text_or_bytes) -> Checked: write the source into a temp project and run `briefgen validate` on it.
 
     The command runs in this process, through the CLI's main(), as `briefgen validate brief.yaml` in the
-    project: a process of its own for each of some 150 sources cost about a minute of the suite's CPU
+    project: a process of its own for each of some 150 sources cost about 100 CPU-s of the suite
     (test_cli runs the command in processes of its own).
     """
     root = make_project(tmp_path / "checked", sources={})
