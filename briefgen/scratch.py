@@ -24,7 +24,10 @@ def workers_folder() -> Iterator[str]:
     sweep_stale()
     while True:
         folder = tempfile.mkdtemp(prefix=PREFIX)
-        handle = os.open(folder, os.O_RDONLY)
+        try:
+            handle = os.open(folder, os.O_RDONLY)
+        except FileNotFoundError:  # another command's sweep found it first and has removed it
+            continue
         fcntl.flock(handle, fcntl.LOCK_EX)  # waits out another command's sweep that found it first
         if os.fstat(handle).st_nlink:  # that sweep did not remove it
             break
