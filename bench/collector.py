@@ -58,7 +58,8 @@ def main() -> None:
         child(args.child, args.project, args.renders, args.long)
         return
 
-    common.print_machine(f"collector: time in Python's garbage collector over {args.renders} renders per leg")
+    theme = f", theme {args.theme}" if args.theme else ""
+    common.print_machine(f"collector: time in Python's garbage collector over {args.renders} renders per leg{theme}")
     root = common.make_project(1, theme=args.theme)
     try:
         legs = {leg: common.retrying(f"{leg} leg", lambda leg=leg: run_leg(leg, root, args.renders)) for leg in LEGS}
