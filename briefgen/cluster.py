@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -218,7 +219,23 @@ def _asked_who_answers(address: str, seconds: float) -> str | None:
 
 
 def _showing_paths_from(folder: Path, work: Callable[[T], R], item: T) -> R:
-    """work(item) on a cluster's worker, its messages naming paths as they are seen from folder (the user's
-    working directory), as a local worker names them."""
+    """work(item) on a cluster's worker, its temporary files in the worker's own directory, its messages naming
+    paths as they are seen from folder (the user's working directory), as a local worker names them."""
+    _temporary_files_in_workers_directory()
     with paths_shown_from(folder):
         return work(item)
+
+
+def _temporary_files_in_workers_directory() -> None:
+    """Temporary files made on this Dask worker (WeasyPrint's copies of the fonts, about 3 MB) made in the
+    worker's local directory, as a local worker makes them in its command's folder. Dask removes that
+    directory when the worker ends, and when a worker was killed (out of memory, a CPU-time limit), the next
+    one to start on the machine removes it: in the system's temporary folder, the fonts would stay for good.
+    """
+    from distributed import get_worker
+
+    try:
+        directory = get_worker().local_directory
+    except ValueError:  # not on a worker: a task run by the client itself
+        return
+    tempfile.tempdir = directory

@@ -310,11 +310,18 @@ def with_worker_cpu_limit() -> None:
 def test_a_brief_its_dask_workers_die_on_fails_alone(tmp_path: Path) -> None:
     """A brief whose Dask worker dies each time it prints it: once the scheduler gives the task up (its
     allowed-failures, 1 here, so after two deaths), the brief fails with an error naming it, no traceback;
-    the other brief is built and in the manifest, exit 1."""
+    the other brief is built and in the manifest, exit 1. The killed workers' temporary files (WeasyPrint's
+    copies of the fonts) were made in their Dask directories, not left in the system's temporary folder."""
     root = make_project(tmp_path / "project", {"good.yaml": MEMO_TEXT, "long.yaml": long_brief()})
     address, scheduler = start_scheduler(tmp_path, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    temporary = tmp_path / "worker-tmp"
+    temporary.mkdir()
     worker = start_dask(
-        "worker", address, "--nworkers", "1", "--nthreads", "1", cwd=tmp_path, before=with_worker_cpu_limit
+        "worker",
+        *(address, "--nworkers", "1", "--nthreads", "1"),
+        cwd=tmp_path,
+        before=with_worker_cpu_limit,
+        TMPDIR=str(temporary),
     )
     try:
         wait_for_a_worker(address)
@@ -333,3 +340,4 @@ def test_a_brief_its_dask_workers_die_on_fails_alone(tmp_path: Path) -> None:
     assert proc.stdout.strip().splitlines()[-1] == "1 built, 0 skipped, 1 failed; manifest in out/manifest.json"
     listed = [entry["id"] for entry in json.loads((root / "out" / "manifest.json").read_text("utf-8"))["briefs"]]
     assert listed == ["good"]
+    assert sorted(path.name for path in temporary.iterdir()) == ["dask-scratch-space"]
