@@ -162,8 +162,9 @@ def measure(root: Path, recipients: int, renders: int) -> None:
 def child_distribute(argv: list[str]) -> None:
     """What `briefgen distribute BRIEF... --recipients FILE --out DIR` does, with jobs = cores."""
     from briefgen.batch import default_jobs
-    from briefgen.distribute import distribute, load_recipients
+    from briefgen.distribute import distribute
     from briefgen.pipeline import Project
+    from briefgen.recipients import load_recipients
 
     parser = argparse.ArgumentParser()
     parser.add_argument("paths", nargs="+", type=Path)

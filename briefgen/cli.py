@@ -191,7 +191,8 @@ def schema_command(args: argparse.Namespace, project: "Project") -> int:
 def distribute_command(args: argparse.Namespace, project: "Project") -> int:
     from briefgen.batch import default_jobs
     from briefgen.console import DistributionReporter
-    from briefgen.distribute import distribute, load_recipients
+    from briefgen.distribute import distribute
+    from briefgen.recipients import load_recipients
 
     with DistributionReporter(args.quiet) as reporter:
         for warning in project.config_warnings:

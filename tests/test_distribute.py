@@ -36,9 +36,10 @@ from helpers import (
 )
 from pypdf import PdfReader, PdfWriter
 
-from briefgen.distribute import STAMPS_PER_SHEET, distribute, load_recipients
+from briefgen.distribute import STAMPS_PER_SHEET, distribute
 from briefgen.errors import BriefgenError
 from briefgen.pipeline import Project
+from briefgen.recipients import load_recipients
 
 TITLE = "United on arms control, divided over itself: the CSTO after Astana"
 JUDGMENT = "  - id: russia-stays-aloof\n"
