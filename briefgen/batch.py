@@ -482,11 +482,13 @@ def _ending(exitcode: int | None) -> str:
 
 
 def _warm_up(scratch: str, printing: bool) -> None:
-    """Set up a worker as it starts: ended with the command that started it, Ctrl-C left to that command,
-    temporary files in its folder, then ready."""
+    """Set up a worker as it starts: ended with the command that started it, Ctrl-C and a terminal's hang-up
+    left to that command, temporary files in its folder, then ready."""
     if (parent := multiprocessing.parent_process()) is not None and parent.pid is not None:
         lifeline.end_with_parent(parent.pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     tempfile.tempdir = scratch
     prepare_worker(printing)
     multiprocessing.util.Finalize(None, close_copies, exitpriority=1)  # as the worker ends

@@ -4,6 +4,7 @@ Each command imports the stages it calls, so `--help` and argument errors come b
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from briefgen.validate import ValidatedAssessment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it; a signal that stops briefgen gives 128 + its number
 # Plain TCP only: Dask's other protocols need security settings or libraries briefgen does not pass on.
 SCHEDULER_ADDRESS = re.compile(r"(?:tcp://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})")
 SUBSETTER_WARNING = (
@@ -35,12 +36,23 @@ SUBSETTER_WARNING = (
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (as `timeout`, CI cancellations and `kill` send): stopped as Ctrl-C stops briefgen, its workers
-    ended, temporary files removed, and what was finished recorded."""
+    """SIGTERM (as `timeout`, CI cancellations and `kill` send) or SIGHUP (the terminal closed, an SSH connection
+    lost): stopped as Ctrl-C stops briefgen, its workers ended, temporary files removed, and what was finished
+    recorded."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+    raise Terminated(signum)
+
+
+def _stopping_signals() -> list[signal.Signals]:
+    """SIGTERM, and SIGHUP unless this process was started to ignore it (`nohup briefgen build`)."""
+    hangup = getattr(signal, "SIGHUP", None)
+    return [signal.SIGTERM] + ([hangup] if hangup and signal.getsignal(hangup) is not signal.SIG_IGN else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,11 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if threading.current_thread() is not threading.main_thread():  # only the main thread may take signals
         return _run(args)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {number: signal.signal(number, _terminate) for number in _stopping_signals()}
     try:
         return _run(args)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -69,9 +82,10 @@ def _run(args: argparse.Namespace) -> int:
     except BriefgenError as exc:
         _report(exc.diagnostics)
         return EXIT_FAILED
-    except Terminated:
-        print("briefgen: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
+    except Terminated as exc:
+        with contextlib.suppress(OSError):  # a terminal that hung up takes nothing more
+            print("briefgen: terminated", file=sys.stderr)
+        return 128 + exc.signal_number
     except KeyboardInterrupt:
         print("briefgen: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -4,8 +4,10 @@ summary table.
 Only the command line imports this module (and rich with it).
 """
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -75,8 +77,9 @@ class BuildReporter:
         return self
 
     def __exit__(self, kind: type | None, value: BaseException | None, traceback: TracebackType | None) -> None:
-        self.progress.stop()
-        self._report_waiting()
+        with _unless_stopping(kind):
+            self.progress.stop()
+            self._report_waiting()
 
     def __call__(self, result: BriefResult) -> None:
         """Count a finished brief, and report it and those after it that are waiting only for it."""
@@ -202,8 +205,9 @@ class DistributionReporter:
     def __enter__(self) -> "DistributionReporter":
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.progress.stop()  # the bars stay on the terminal as they stood: where a stopped run had got to
+    def __exit__(self, kind: type | None, *_: object) -> None:
+        with _unless_stopping(kind):
+            self.progress.stop()  # the bars stay on the terminal as they stood: where a stopped run had got to
 
     def planned(self, briefs: int, editions: int, recipients: int) -> None:
         """Keep the line saying what the distribution will make, shown once its work starts."""
@@ -237,6 +241,17 @@ class DistributionReporter:
             counts = [_count(copies, "copy", "copies")] if copies else []
             counts += [_count(bundles, "bundle")] if bundles else []
             print(REMOVAL_LINES[why.name].format(" and ".join(counts)))
+
+
+@contextlib.contextmanager
+def _unless_stopping(kind: type | None) -> Iterator[None]:
+    """The block, whose failure to write to the terminal (one that hung up gives OSError) is ignored while an
+    exception stops the command: that exception (a hang-up's own, say) decides how it ends."""
+    try:
+        yield
+    except OSError:
+        if kind is None:
+            raise
 
 
 def _count(number: int, unit: str, units: str = "") -> str:

@@ -5,12 +5,16 @@ Every build runs through the command line in a temporary project.
 """
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -392,6 +396,54 @@ def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
     assert_no_traceback(subprocess.CompletedProcess(proc.args, proc.returncode, first + rest, stderr))
     assert proc.returncode == 143, stderr
     assert stderr.strip().splitlines()[-1] == "briefgen: terminated"
+    assert processes_in(root) == []
+    assert sorted(scratch.iterdir()) == []
+    kept = manifest_ids(root / "build")
+    assert 1 <= len(kept) < 12
+    assert sorted(path.stem for path in (root / "build").glob("*.pdf")) == sorted(kept)
+
+
+def on_a_terminal_of_its_own() -> None:
+    """In the child, in the session start_new_session made for it: take the pseudo-terminal on its standard input
+    as its controlling terminal, so that closing that terminal hangs up on it, as closing a terminal window
+    or losing an SSH connection hangs up on what runs there."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_a_terminal_that_hangs_up_stops_a_build_as_ctrl_c_does(tmp_path: Path) -> None:
+    """The build's terminal closes (SIGHUP to it and its workers): exit 129 (128 + SIGHUP), its workers ended,
+    no temporary folder left, and the briefs it finished in the manifest. Its last words to the terminal
+    cannot be written, and must not turn the hang-up into a failure of another kind."""
+    root = make_project(tmp_path / "project", {f"b{n:02}.yaml": MEMO_TEXT for n in range(1, 13)})
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "build", "--format", "pdf", "--jobs", "2"],
+        cwd=root,
+        env=child_env(TMPDIR=str(scratch), TERM="xterm"),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        preexec_fn=on_a_terminal_of_its_own,
+    )
+    os.close(terminal)
+    shown = bytearray()
+    try:
+        while not list((root / "build").glob("b*.pdf")):  # read what it shows, so that it never waits to write
+            if select.select([controller], [], [], 60)[0]:
+                shown += os.read(controller, 65536)
+            assert proc.poll() is None, f"the build ended before a brief was built: {bytes(shown)!r}"
+        assert len(processes_in(root)) >= 3  # the build, its two workers (and multiprocessing's resource tracker)
+    finally:
+        os.close(controller)  # the hang-up
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the build did not end within 60 s of the hang-up") from None
+    assert proc.returncode == 128 + signal.SIGHUP
     assert processes_in(root) == []
     assert sorted(scratch.iterdir()) == []
     kept = manifest_ids(root / "build")
