@@ -10,6 +10,8 @@ N copies of the sample (under different ids, in a temporary project) are rendere
                 then, set up as a build worker is, the same process renders up to 11 of the briefs again
                 as a worker does (briefgen.batch.run_many: on Linux, in copies of the process, up to
                 eight a copy), to give the ceiling below
+  side by side  jobs such worker-style processes at once, as a build's workers run: what a render costs
+                with every core busy, which a shared machine may make dearer than one alone
 
 Wall times include process start-up, as a user would see them. Prints the ratios
 "build vs weasyprint-loop" (target >= 5x on 2 cores) and "build vs in-process loop".
@@ -26,6 +28,7 @@ one-page summary, to see how the ratios move with the length of a brief.
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,9 +51,13 @@ def main() -> None:
     parser.add_argument("--theme", help="the theme every brief renders in (default: the sample's, brief)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("--child-loop", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_loop:
         child_loop(args.child_loop)
+        return
+    if args.child_worker:
+        child_worker(args.child_worker)
         return
 
     common.print_machine(f"batch: {args.n} briefs to PDF" + (f", theme {args.theme}" if args.theme else ""))
@@ -125,6 +132,8 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> Non
         "in-process loop", lambda: common.run([sys.executable, __file__, "--child-loop", str(root)], root)
     )
     loop_result = common.parse_result(loop.stdout)
+    print(f"running: {jobs} processes side by side, each rendering as a build worker does", flush=True)
+    loaded = common.retrying("workers side by side", lambda: side_by_side(root, jobs))
 
     first = sources[0].stem
     same = {
@@ -136,6 +145,8 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> Non
     per_render = statistics.median(loop_result["renders"])
     per_worker_render = statistics.median(loop_result["worker_renders"])
     ideal = jobs * (wp_wall / n) / per_worker_render
+    per_loaded_render = statistics.median(loaded)
+    ideal_loaded = jobs * (wp_wall / n) / per_loaded_render
 
     print()
     print("results")
@@ -160,7 +171,8 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> Non
     )
     print(
         f"  one render as a build worker renders it (run_many): median {per_worker_render:.2f} s"
-        f" of {len(loop_result['worker_renders'])}"
+        f" of {len(loop_result['worker_renders'])}; with {jobs} such processes side by side:"
+        f" median {per_loaded_render:.2f} s of {len(loaded)}"
     )
     print(f"  weasyprint command start-up alone (weasyprint --version, best of 3): {common.seconds(startup)}")
     print()
@@ -174,6 +186,10 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> Non
     print(
         f"  ceiling for build vs weasyprint-loop on this machine: about {ideal:.1f}x"
         f" (= jobs x weasyprint s/brief / a worker's s/render: perfect scaling, zero start-up)"
+    )
+    print(
+        f"  the same with every core busy: about {ideal_loaded:.1f}x (a worker's s/render side by side);"
+        f" the build reaches {ratio / ideal_loaded:.0%} of it"
     )
     print(f"load average at the end: {common.load_average()}")
 
@@ -206,6 +222,30 @@ def child_loop(root: Path) -> None:
             "worker_cpu": common.cpu_seconds() - cpu,
         }
     )
+
+
+def child_worker(root: Path) -> None:
+    """Render as a build worker does, to run side by side with others; report the times."""
+    from briefgen.pipeline import Project
+
+    project = Project.open(root)
+    common.emit_result({"worker_renders": as_a_worker(project, project.sources()[: WORKER_RENDERS + 1])})
+
+
+def side_by_side(root: Path, jobs: int) -> list[float]:
+    """jobs child_worker processes started at once: the wall time of every render each timed."""
+    command = [sys.executable, __file__, "--child-worker", str(root)]
+    children = [
+        subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(jobs)
+    ]
+    times = []
+    for child in children:
+        stdout, stderr = child.communicate()
+        if child.returncode != 0:
+            raise common.CommandFailed(command, child.returncode, stdout, stderr)
+        times += common.parse_result(stdout)["worker_renders"]
+    return times
 
 
 def as_a_worker(project: "Project", sources: list[Path]) -> list[float]:
