@@ -227,10 +227,10 @@ def _showing_paths_from(folder: Path, work: Callable[[T], R], item: T) -> R:
 
 
 def _temporary_files_in_workers_directory() -> None:
-    """Temporary files made on this Dask worker (WeasyPrint's copies of the fonts, about 3 MB) made in the
-    worker's local directory, as a local worker makes them in its command's folder. Dask removes that
-    directory when the worker ends, and when a worker was killed (out of memory, a CPU-time limit), the next
-    one to start on the machine removes it: in the system's temporary folder, the fonts would stay for good.
+    """Have this Dask worker make its temporary files (WeasyPrint's copies of the fonts, about 3 MB) in its
+    local directory, as a local worker makes them in its command's folder. Dask removes that directory when
+    the worker ends, and, when the worker was killed (out of memory, a CPU-time limit), as the next worker
+    starts on the machine: in the system's temporary folder, the fonts would stay for good.
     """
     from distributed import get_worker
 
