@@ -239,9 +239,9 @@ def side_by_side(root: Path, jobs: int) -> list[float]:
         subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(jobs)
     ]
+    outputs = [(child, *child.communicate()) for child in children]  # every child waited for, failed or not
     times = []
-    for child in children:
-        stdout, stderr = child.communicate()
+    for child, stdout, stderr in outputs:
         if child.returncode != 0:
             raise common.CommandFailed(command, child.returncode, stdout, stderr)
         times += common.parse_result(stdout)["worker_renders"]
