@@ -66,7 +66,9 @@ class BuildReporter:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             console=self.err,
+            refresh_per_second=2,  # a redraw costs this process's CPU, which the workers' renders need
             transient=True,
             disable=quiet or not self.err.is_terminal,
         )
