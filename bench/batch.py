@@ -60,7 +60,7 @@ def main() -> None:
         child_worker(args.child_worker)
         return
 
-    common.print_machine(f"batch: {args.n} briefs to PDF" + (f", theme {args.theme}" if args.theme else ""))
+    common.print_machine(f"batch: {args.n} briefs to PDF", args.theme)
     jobs = args.jobs or common.default_jobs()
     root = common.make_project(args.n, theme=args.theme)
     try:

@@ -58,8 +58,9 @@ def main() -> None:
         child(args.child, args.project, args.renders, args.long)
         return
 
-    theme = f", theme {args.theme}" if args.theme else ""
-    common.print_machine(f"collector: time in Python's garbage collector over {args.renders} renders per leg{theme}")
+    common.print_machine(
+        f"collector: time in Python's garbage collector over {args.renders} renders per leg", args.theme
+    )
     root = common.make_project(1, theme=args.theme)
     try:
         legs = {leg: common.retrying(f"{leg} leg", lambda leg=leg: run_leg(leg, root, args.renders)) for leg in LEGS}

@@ -119,11 +119,11 @@ def cpu_idle(seconds: float = 1.0) -> float | None:
     return spent[3] / sum(spent) if sum(spent) else None
 
 
-def print_machine(title: str) -> None:
-    """The header every benchmark prints: what ran, on what."""
+def print_machine(title: str, theme: str | None = None) -> None:
+    """The header every benchmark prints: what ran (in which theme, when not the sample's), on what."""
     import briefgen
 
-    print(f"== {title} ==")
+    print(f"== {title}{f', theme {theme}' if theme else ''} ==")
     print(f"date:           {time.strftime('%Y-%m-%d %H:%M:%S %z')}")
     print(f"CPU:            {_cpu_model()}")
     print(f"cores:          {os.cpu_count()} online, {default_jobs()} usable by this process")

@@ -49,8 +49,9 @@ def main() -> None:
         return
 
     copies = BRIEFS * args.recipients
-    theme = f", theme {args.theme}" if args.theme else ""
-    common.print_machine(f"stamp: distribute {BRIEFS} briefs to {args.recipients} recipients ({copies} copies){theme}")
+    common.print_machine(
+        f"stamp: distribute {BRIEFS} briefs to {args.recipients} recipients ({copies} copies)", args.theme
+    )
     root = common.make_project(BRIEFS, theme=args.theme)
     try:
         measure(root, args.recipients, args.renders)
