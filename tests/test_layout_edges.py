@@ -33,12 +33,17 @@ TEN = [
     "Belarus",
 ]
 STANCES = ["supports", "opposes", "abstains", "undeclared"]
+AUTHORS = [{"name": f"Analyst {name}", "affiliation": "Institute of Regional Studies"} for name in "ABCDEF"]
+LONG_SCENARIO = "A Belarusian secretary general by compromise after a year of quarrels over whose turn it is"
 
 
 def long_source() -> str:
-    """The sample with 40 outcomes, 20 contested issues, a long series and a source with a date and a URL."""
+    """The sample with 40 outcomes, 20 contested issues, a long series, six authors, a long scenario title
+    and a source with a date and a URL."""
     data = yaml.safe_load(SAMPLE_TEXT)
     data["brief"]["series"] = LONG_SERIES
+    data["brief"]["authors"] = AUTHORS
+    data["outlook"]["scenarios"][0]["title"] = LONG_SCENARIO
     outcome = data["outcomes"][0]
     data["outcomes"] = [
         {**copy.deepcopy(outcome), "id": f"outcome-{i}", "title": f"Outcome number {i}", "verdict": "failure"}
@@ -140,13 +145,30 @@ def test_a_sources_date_and_url_are_spaced_in_pdf_and_html(long: Built) -> None:
 # --- masthead (finding 13) -------------------------------------------------------------------------
 
 
-def first_page_words(pdf: Path) -> list[tuple[float, float, float, float, str]]:
-    """Page 1's words with their boxes (xMin, yMin, xMax, yMax, text), from pdftotext -bbox."""
+Word = tuple[float, float, float, float, str]
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def pages_words(pdf: Path, first: int = 1, last: int = 0) -> list[list[Word]]:
+    """Each page's words with their boxes (xMin, yMin, xMax, yMax, text), from pdftotext -bbox."""
     out = subprocess.run(
-        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, check=True, text=True
+        ["pdftotext", "-bbox", "-f", str(first), "-l", str(last), str(pdf), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
-    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)
-    return [(float(a), float(b), float(c), float(d), text) for a, b, c, d, text in found]
+    return [
+        [(float(a), float(b), float(c), float(d), text) for a, b, c, d, text in WORD.findall(page)]
+        for page in out.split("<page ")[1:]
+    ]
+
+
+def page_words(pdf: Path, page: int) -> list[Word]:
+    return pages_words(pdf, page, page)[0]
+
+
+def first_page_words(pdf: Path) -> list[Word]:
+    return page_words(pdf, 1)
 
 
 def test_a_long_series_keeps_clear_of_the_brand(long: Built) -> None:
@@ -165,6 +187,58 @@ def test_a_long_brand_with_a_logo_leaves_the_series_whole(wide: Built) -> None:
     brand = [word for word in words if word[4] in LONG_BRAND.split()][:10]
     [series] = [word for word in words if word[4] == "COMMENTARY"]
     assert all(word[0] >= series[2] + 10 for word in brand if word[1] < series[3] + 20)
+
+
+# --- two things side by side on paper, without flex (print.css) --------------------------------------
+
+A4_RIGHT_MARGIN = 595.28 - 22 * 72 / 25.4  # where the text column ends, in points
+
+
+def overlap(a: Word, b: Word) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def same_line(a: Word, b: Word) -> bool:
+    """Whether b's middle is within a's height (words of different sizes on one line, not the next)."""
+    return a[1] < (b[1] + b[3]) / 2 < a[3]
+
+
+def page_with(pdf: Path, word: str) -> list[Word]:
+    """The words of the first page that has this word."""
+    return next(words for words in pages_words(pdf) if word in [w[4] for w in words])
+
+
+def test_a_byline_of_six_authors_keeps_its_date_on_the_right_clear_of_them(long: Built) -> None:
+    words = first_page_words(long.pdf)
+    authors = [w for w in words if w[4].strip(",") in {"Analyst", "Institute", "Regional", "Studies", *"ABCDEF"}]
+    assert len({round(w[1]) for w in authors}) >= 2, "six authors should take more than one line"
+    [published] = [w for w in words if w[4] == "Published"]
+    date = [w for w in words if same_line(w, published) and w[0] >= published[0]]
+    assert [w[4] for w in date] == ["Published", "16", "November", "2018"]
+    assert abs(date[-1][2] - A4_RIGHT_MARGIN) < 1, "the date does not end at the right margin"
+    assert not [(a, d) for a in authors for d in date if overlap(a, d)], "the date runs into the authors"
+
+
+def test_a_long_scenario_title_wraps_beside_its_likelihood(long: Built) -> None:
+    words = page_with(long.pdf, "whose")
+    [likely] = [w for w in words if w[4] == "LIKELY,"]
+    first_line = [w for w in words if same_line(w, likely) and w[2] <= likely[0]]
+    assert [w[4] for w in first_line][:3] == ["A", "Belarusian", "secretary"]
+    [whose] = [w for w in words if w[4] == "whose"]
+    assert whose[1] > max(w[1] for w in first_line) + 5, "the long title should wrap under its first line"
+    assert max(w[2] for w in first_line) + 10 <= likely[0], "the title runs into its likelihood"
+    [scale_end] = [w for w in words if w[4] == "100%" and abs(w[1] - likely[3]) < 3]  # the scale's 100% mark
+    assert abs(scale_end[2] - A4_RIGHT_MARGIN) < 1, "the likelihood does not end at the right margin"
+
+
+def test_a_source_of_two_lines_hangs_its_number_in_the_margin(long: Built) -> None:
+    words = page_with(long.pdf, "Intermediate-Range")
+    [start] = [w for w in words if w[4] == "Treaty" and w[0] < 150]
+    [number] = [w for w in words if w[4] == "2" and same_line(w, start) and w[2] < start[0]]
+    below = [w for w in words if w[1] > start[3] and w[4] in {"Soviet", "Socialist", "Their", "Shorter-Range"}]
+    second = min(below, key=lambda w: w[1])
+    assert abs(min(w[0] for w in words if same_line(w, second)) - start[0]) < 1, "the lines do not start together"
+    assert number[2] + 5 <= start[0], "the number is not clear of the text"
 
 
 # --- many members (finding 6) -----------------------------------------------------------------------
@@ -253,18 +327,6 @@ def edges(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = make_project(tmp_path_factory.mktemp("edges"), {"edges.yaml": edges_source()})
     build(root)
     return Built(root, "edges")
-
-
-def page_words(pdf: Path, page: int) -> list[tuple[float, float, float, float, str]]:
-    """A page's words with their boxes (xMin, yMin, xMax, yMax, text) in points, from pdftotext -bbox."""
-    out = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)
-    return [(float(a), float(b), float(c), float(d), text) for a, b, c, d, text in found]
 
 
 def test_no_full_stop_is_added_after_one_the_text_already_has(edges: Built) -> None:
