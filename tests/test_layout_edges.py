@@ -217,6 +217,9 @@ def test_a_byline_of_six_authors_keeps_its_date_on_the_right_clear_of_them(long:
     assert [w[4] for w in date] == ["Published", "16", "November", "2018"]
     assert abs(date[-1][2] - A4_RIGHT_MARGIN) < 1, "the date does not end at the right margin"
     assert not [(a, d) for a in authors for d in date if overlap(a, d)], "the date runs into the authors"
+    lines = [w for w in words if min(a[1] for a in authors) <= w[1] <= max(a[1] for a in authors)]
+    hyphenated = [w[4] for w in lines if w[4].endswith(("-", "\u2010"))]  # the printer's hyphen is U+2010
+    assert not hyphenated, "a name or an affiliation is hyphenated"
 
 
 def test_a_long_scenario_title_wraps_beside_its_likelihood(long: Built) -> None:
