@@ -150,7 +150,8 @@ WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="
 
 
 def pages_words(pdf: Path, first: int = 1, last: int = 0) -> list[list[Word]]:
-    """Each page's words with their boxes (xMin, yMin, xMax, yMax, text), from pdftotext -bbox."""
+    """Each page's words, from page first to page last (0: the end), with their boxes (xMin, yMin, xMax,
+    yMax, text), from pdftotext -bbox."""
     out = subprocess.run(
         ["pdftotext", "-bbox", "-f", str(first), "-l", str(last), str(pdf), "-"],
         capture_output=True,
@@ -167,12 +168,8 @@ def page_words(pdf: Path, page: int) -> list[Word]:
     return pages_words(pdf, page, page)[0]
 
 
-def first_page_words(pdf: Path) -> list[Word]:
-    return page_words(pdf, 1)
-
-
 def test_a_long_series_keeps_clear_of_the_brand(long: Built) -> None:
-    words = first_page_words(long.pdf)
+    words = page_words(long.pdf, 1)
     brand = min((word for word in words if word[4] == "briefgen"), key=lambda word: word[1])
     series = [word for word in words if word[4].isupper() and word[1] < brand[3] + 30 and word[4] != "CSTO"]
     assert {"OCCASIONAL", "(SECOND", "SERIES)"} <= {word[4] for word in series}
@@ -182,7 +179,7 @@ def test_a_long_series_keeps_clear_of_the_brand(long: Built) -> None:
 
 
 def test_a_long_brand_with_a_logo_leaves_the_series_whole(wide: Built) -> None:
-    words = first_page_words(wide.pdf)
+    words = page_words(wide.pdf, 1)
     assert "COMMENTARY" in [word[4] for word in words], "the series is broken to make room for the brand"
     brand = [word for word in words if word[4] in LONG_BRAND.split()][:10]
     [series] = [word for word in words if word[4] == "COMMENTARY"]
@@ -209,7 +206,7 @@ def page_with(pdf: Path, word: str) -> list[Word]:
 
 
 def test_a_byline_of_six_authors_keeps_its_date_on_the_right_clear_of_them(long: Built) -> None:
-    words = first_page_words(long.pdf)
+    words = page_words(long.pdf, 1)
     authors = [w for w in words if w[4].strip(",") in {"Analyst", "Institute", "Regional", "Studies", *"ABCDEF"}]
     assert len({round(w[1]) for w in authors}) >= 2, "six authors should take more than one line"
     [published] = [w for w in words if w[4] == "Published"]
