@@ -39,7 +39,7 @@ with libraries_from_ldconfig_cache():  # 0.2 s less start-up: no gcc and ld runs
     from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse, url_join
 from fontTools.ttLib import TTFont
 
-from briefgen import weasy_source  # after WeasyPrint, which it imports
+from briefgen import custom_properties, weasy_source  # after WeasyPrint, which they import
 
 MAX_DATA_URL_BYTES = 2_000_000
 PLACE = re.compile(r",? at (\d+):(\d+)")  # where in a stylesheet WeasyPrint's warning points
@@ -175,9 +175,10 @@ def print_pdf(
     base_url = folder_url(base_dir)
     roots, hosts, renamed = tuple(allowed_roots), frozenset(allowed_hosts), tuple(renamed_fonts)
     try:
+        folded = custom_properties.folded(html, [css for _, css, _ in stylesheets])
         sheets = [
-            _parsed_stylesheet(css, base_url if folder is None else folder_url(folder), roots, hosts, renamed)
-            for _, css, folder in stylesheets
+            _parsed_stylesheet(css.text, base_url if folder is None else folder_url(folder), roots, hosts, renamed)
+            for css, (_, _, folder) in zip(folded, stylesheets, strict=True)
         ]
         counter_styles, color_profiles = CounterStyle(), {}
         for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
@@ -205,8 +206,8 @@ def print_pdf(
         raise BriefgenError(_placed(failure, shown_as, stylesheets, base_url) for failure in exc.failures) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
     warnings = tuple(
-        _ignored(message, origin, folder is not None)
-        for (origin, _, folder), sheet in zip(stylesheets, sheets, strict=True)
+        _ignored(message, origin, folder is not None, css)
+        for (origin, _, folder), css, sheet in zip(stylesheets, folded, sheets, strict=True)
         for message in sheet.ignored
     )
     return PrintedPdf(data, len(document.pages), tuple(dict.fromkeys(files_read)), warnings)
@@ -229,16 +230,15 @@ def _placed(
     return Diagnostic(shown_as, failure.message)
 
 
-def _ignored(message: str, origin: str, a_file: bool) -> Diagnostic:
+def _ignored(message: str, origin: str, a_file: bool, css: custom_properties.Folded) -> Diagnostic:
     """A warning of what WeasyPrint ignored in a stylesheet ("Ignored `x` at 3:5, unknown property."), placed
-    at the stylesheet's line when the stylesheet is a file of its own."""
+    at the stylesheet's line when the stylesheet is a file of its own, at the column as written (css)."""
     text, line, column, where = message.strip().removeprefix("Error: "), None, None, ""
     if place := PLACE.search(text):
         text = text[: place.start()] + text[place.end() :]
-        if a_file:
-            line, column = int(place.group(1)), int(place.group(2))
-        else:
-            where = f" (at {place.group(1)}:{place.group(2)} of the block)"
+        line, column = int(place.group(1)), css.original_column(int(place.group(1)), int(place.group(2)))
+        if not a_file:
+            where, line, column = f" (at {line}:{column} of the block)", None, None
     text = text.strip().rstrip(".")
     if found := IGNORED.fullmatch(text):
         text = f"the PDF printer ignores `{found.group(1)}`{found.group(2)}"

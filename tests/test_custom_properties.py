@@ -1,0 +1,112 @@
+"""Custom properties folded into the print stylesheets: the PDF stays the one WeasyPrint prints, var()s and all."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen
+
+from briefgen import custom_properties
+from briefgen.pipeline import Format, Project, print_html, render_brief
+
+# Each rule is a way a var() can mean something else than the value `:root` gives it; each element shows one.
+TRICKY_CSS = """
+:root { --red: #c00000; --blue: #0000c0; --c: var(--red); --chain: var(--blue); }
+.b { --c: var(--blue); }
+:root { --d-x: #c00000; }
+.u { --d_x: #0000c0; }
+:root { --e: #c00000 !important; }
+:root { --e: #0000c0; }
+:root { --f: #c00000; }
+@media print { :root { --f: #0000c0; } }
+:root { --w: #c00000; --n: 30; --x: var(--y); --y: var(--x); --fam: sans; --h: #c00000; }
+@layer base { :root { --h: #0000c0; } }
+.c { color: var(--c); }
+.d { color: var(--d-x); }
+.e { color: var(--e); }
+.f { color: var(--f); }
+.w { background: #000; height: 8pt; width: 50%; width: var(--w); }
+.n { background: #000; height: 8pt; width: 20pt; margin-left: var(--n)px; }
+.cy { color: var(--x, #0000c0); }
+.ch { color: var(--chain); }
+.m { font-family: var(--fam)-serif; }
+.h { color: var(--h); }
+@page { @top-center { content: "Top"; color: var(--red); } }
+"""
+TRICKY_BODY = """
+<p class="b"><span class="c">set by a class</span></p>
+<p class="u"><span class="d">spelt with an underscore</span></p>
+<p class="e">important</p>
+<p class="f">in a media rule</p>
+<div class="w"></div>
+<div class="n"></div>
+<p class="cy">a cycle and a fallback</p>
+<p class="ch">a chain</p>
+<p class="m">joined to the text after it</p>
+<p class="h">also set in a layer</p>
+<p class="c">plain</p>
+"""
+TEMPLATE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>{{ assessment.brief.title }}</title>\n'
+    "{% call style() %}CSS{% endcall %}\n</head>\n<body>\nBODY\n</body>\n</html>\n"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [TRICKY_BODY, TRICKY_BODY + '<p style="--chain: #c00000"><span class="ch">set by a style attribute</span></p>'],
+    ids=["stylesheets", "and a style attribute"],
+)
+def test_the_pdf_is_the_one_weasyprint_prints_from_the_var_functions(body: str, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(
+        TEMPLATE.replace("CSS", TRICKY_CSS).replace("BODY", body), encoding="utf-8"
+    )
+    project, path = Project.open(root), root / "sources" / f"{SAMPLE_ID}.yaml"
+    ours = render_brief(path, project, [Format.PDF]).outputs[Format.PDF]
+    (tmp_path / "in.html").write_text(print_html(path, project), encoding="utf-8")
+    command = Path(sys.executable).with_name("weasyprint")
+    subprocess.run(
+        [command, "--pdf-tags", "--base-url", root.as_uri() + "/", "in.html", "out.pdf"], cwd=tmp_path, check=True
+    )
+    assert ours == (tmp_path / "out.pdf").read_bytes()
+
+
+def test_only_the_var_functions_whose_value_is_the_same_everywhere_are_folded() -> None:
+    [folded] = custom_properties.folded("<p>x</p>", [TRICKY_CSS])
+    rules = {line.split(" {")[0]: line for line in folded.text.splitlines()}
+    assert rules[".ch"] == ".ch { color: #0000c0; }"  # a chain of two, resolved
+    assert rules[".f"] == ".f { color: var(--f); }"  # also set in a media rule
+    for selector in (".c", ".d", ".e", ".cy", ".h"):  # set by a class, under another spelling, important,
+        assert "var(" in rules[selector], rules[selector]  # in a cycle, in an at-rule
+    assert rules[".m"] == ".m { font-family: var(--fam)-serif; }"  # "sans" and "-serif" would read as one
+    assert rules[".w"].endswith("width: var(--w); }")  # invalid substituted: invalid per element, as before
+    assert rules[".n"].endswith("margin-left: var(--n)px; }")  # 30 and px would read as one token
+    assert "color: var(--red)" in rules["@page"]  # margin boxes are left alone
+    [untouched] = custom_properties.folded('<p style="--chain: red">x</p>', [TRICKY_CSS])
+    assert untouched.text == TRICKY_CSS
+
+
+def test_the_built_in_stylesheets_keep_no_var_function_for_the_printer() -> None:
+    """What makes a render cheaper: every var() of the built-in brief and print styles is folded."""
+    root = Path(__file__).parents[1]
+    styles = (root / "templates" / "common" / name for name in ("brief.css", "print.css"))
+    texts = [css.read_text(encoding="utf-8") for css in styles]
+    assert all("var(" in text for text in texts)
+    assert not any("var(" in folded.text for folded in custom_properties.folded("<p>x</p>", texts))
+
+
+def test_a_warning_after_a_folded_var_keeps_its_column(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    css = ":root { --ink: #111111; }\nbody { color: var(--ink); colr: red; margin: 0; color: var(--ink); x: 1; }\n"
+    (root / "templates" / "brief.css").write_text(css, encoding="utf-8")
+    proc = run_briefgen("build", "--format", "pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stderr.splitlines() if "PDF printer" in line] == [
+        "templates/brief.css:2:27: warning: the PDF printer ignores `colr: red`, unknown property",
+        "templates/brief.css:2:68: warning: the PDF printer ignores `x: 1`, unknown property",
+    ]
