@@ -5,7 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import tinycss2
 from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from briefgen import custom_properties
 from briefgen.pipeline import Format, Project, print_html, render_brief
@@ -110,3 +113,29 @@ def test_a_warning_after_a_folded_var_keeps_its_column(tmp_path: Path) -> None:
         "templates/brief.css:2:27: warning: the PDF printer ignores `colr: red`, unknown property",
         "templates/brief.css:2:68: warning: the PDF printer ignores `x: 1`, unknown property",
     ]
+
+
+CSS_OPENINGS = [":root {", ".x {", "@media print {", "@page {", "@top-center {", "@layer l {", "@import 'x.css';"]
+CSS_PROPERTIES = ["--a:", "--a-b: ", "--a_b:", "color: ", "width:", "font-family:", "margin: 0 "]
+CSS_VALUES = ["var(--a)", "var(--a-b)", "var(--a, red)", "var(", "#fff", "10", "px", "red", "url(a.png)", "calc("]
+CSS_WORDS = ["inherit", "!important", "é"]
+CSS_PUNCTUATION = ["}", "{", "(", ")", " ", ";", ",", "&", '"', "'", "/*", "*/", "\\", "\n", "\r\n", "\f", "\x00"]
+CSS_FRAGMENTS = CSS_OPENINGS + CSS_PROPERTIES + CSS_VALUES + CSS_WORDS + CSS_PUNCTUATION
+WHOLE_RULES = [
+    ":root { --a: red; --a-b: 1px solid blue; }\n",
+    ".x { color: var(--a); margin: 0 }\n",
+    ".y { border: var(--a-b); color: var(--a) !important; }\n",
+    "p { width: var(--a); border-top: var(--a-b) }\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CSS_FRAGMENTS) | st.sampled_from(WHOLE_RULES), max_size=40).map("".join))
+def test_any_stylesheet_folds_without_error_and_keeps_its_lines(css: str) -> None:
+    """Whatever the text, folding returns a stylesheet of as many lines and rules, with nothing left to fold."""
+    [folded] = custom_properties.folded("<p>x</p>", [css])
+    tinycss2_lines = css.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").count("\n")
+    assert folded.text.count("\n") == tinycss2_lines
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    assert len(tinycss2.parse_stylesheet(folded.text, skip_comments=True, skip_whitespace=True)) == len(rules)
+    assert custom_properties.folded("<p>x</p>", [folded.text])[0].text == folded.text
