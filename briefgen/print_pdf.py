@@ -21,6 +21,7 @@ import logging
 import mimetypes
 import re
 import socket
+import traceback
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,10 +177,15 @@ def print_pdf(
     roots, hosts, renamed = tuple(allowed_roots), frozenset(allowed_hosts), tuple(renamed_fonts)
     try:
         folded = custom_properties.folded(html, [css for _, css, _ in stylesheets])
-        sheets = [
-            _parsed_stylesheet(css.text, base_url if folder is None else folder_url(folder), roots, hosts, renamed)
-            for css, (_, _, folder) in zip(folded, stylesheets, strict=True)
-        ]
+        sheets = []
+        for css, (origin, _, folder) in zip(folded, stylesheets, strict=True):
+            sheet_url = base_url if folder is None else folder_url(folder)
+            try:
+                sheets.append(_parsed_stylesheet(css.text, sheet_url, roots, hosts, renamed))
+            except (_Failed, OSError):
+                raise
+            except Exception as exc:  # WeasyPrint broke on a value: said at the declaration it was reading
+                raise BriefgenError([_broken_on(exc, origin, folder is not None, css)]) from None
         counter_styles, color_profiles = CounterStyle(), {}
         for sheet in sheets:  # what the sheets' @counter-style and @color-profile rules define
             counter_styles.update(sheet.counter_styles)
@@ -201,7 +207,16 @@ def print_pdf(
             return document, document.write_pdf(pdf_tags=tagged)
 
         with _reading(fetcher):
-            document, data = called_with_room(laid_out_and_written)  # WeasyPrint recurses deep
+            try:
+                document, data = called_with_room(laid_out_and_written)  # WeasyPrint recurses deep
+            except (_Failed, OSError, FatalURLFetchingError):
+                raise
+            except Exception as exc:  # a style or a document WeasyPrint cannot handle
+                message = (
+                    f"the PDF printer broke while laying the brief out ({_what_broke(exc)}): a value in the "
+                    "stylesheets it cannot handle, or a bug in WeasyPrint"
+                )
+                raise BriefgenError([Diagnostic(shown_as, message)]) from None
     except _Failed as exc:
         raise BriefgenError(_placed(failure, shown_as, stylesheets, base_url) for failure in exc.failures) from None
     files_read = [path for sheet in sheets for path in sheet.files_read] + fetcher.files_read
@@ -228,6 +243,26 @@ def _placed(
                     return Diagnostic(origin, f"{failure.message} (at {found.line}:{found.column} of the block)")
                 return Diagnostic(origin, failure.message, found.line, found.column)
     return Diagnostic(shown_as, failure.message)
+
+
+def _broken_on(exc: Exception, origin: str, a_file: bool, css: custom_properties.Folded) -> Diagnostic:
+    """The error for a stylesheet WeasyPrint broke on while parsing it, at the declaration it was reading when
+    its frames show one (WeasyPrint's validators raise more than InvalidValues on some values)."""
+    place = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        declaration = frame.f_locals.get("declaration")
+        if isinstance(getattr(declaration, "source_line", None), int):
+            place = declaration.source_line, css.original_column(declaration.source_line, declaration.source_column)
+    message = f"the PDF printer broke on this stylesheet ({_what_broke(exc)}); change or remove the value"
+    if place is None:
+        return Diagnostic(origin, message)
+    if a_file:
+        return Diagnostic(origin, message.replace("this stylesheet", "this declaration"), *place)
+    return Diagnostic(origin, f"{message} (at {place[0]}:{place[1]} of the block)")
+
+
+def _what_broke(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}, in WeasyPrint {weasyprint.__version__}"
 
 
 def _ignored(message: str, origin: str, a_file: bool, css: custom_properties.Folded) -> Diagnostic:

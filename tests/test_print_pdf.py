@@ -496,3 +496,26 @@ def test_a_url_broken_at_a_line_end_gets_no_hyphen(tmp_path: Path) -> None:
     assert any(url not in lines for url in urls), "no URL broke at a line end: the test proves nothing"
     joined = lines.replace("\n", "")
     assert [url for url in urls if url not in joined] == []
+
+
+def test_a_value_the_printer_breaks_on_is_an_error_at_its_declaration(tmp_path: Path) -> None:
+    """WeasyPrint 70's grid validator raises IndexError on "/": an error at the line, not a traceback."""
+    root = house_project(tmp_path / "p", ".", css=":root { --c: #123456; }\n.g { color: var(--c); grid: /; }\n")
+    proc = render_house(root, "out.pdf")
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    expected = "templates/house.css:2:23: error: the PDF printer broke on this declaration (IndexError"
+    assert line.startswith(expected), line  # at the column as written, though var(--c) was folded before it
+    assert not (root / "out.pdf").exists()
+
+
+def test_a_style_the_printer_breaks_on_while_laying_out_fails_the_brief_not_the_build(tmp_path: Path) -> None:
+    css = ":root { --g: / }\nbody { display: grid; grid: var(--g); }\n"  # the same IndexError, per element
+    root = house_project(tmp_path / "p", ".", css=css)
+    proc = run_briefgen("build", "--format", "pdf", "--jobs", "2", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1
+    broke = "error: the PDF printer broke while laying the brief out (IndexError"
+    assert f"sources/{SAMPLE_ID}.yaml: {broke}" in proc.stderr
+    assert f"failed  sources/{SAMPLE_ID}.yaml" in proc.stderr
+    assert not list((root / "build").glob("*.pdf"))
