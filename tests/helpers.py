@@ -199,6 +199,16 @@ def at(line: int | None, column: int | None, message: str, severity: str = "erro
 # reading outputs
 
 
+def weasyprint_command_pdf(html: str, project_root: Path, workdir: Path) -> bytes:
+    """The PDF the `weasyprint` command prints from the HTML (tagged, as briefgen prints), its relative URLs
+    resolved against the project folder: what briefgen's own PDF must equal byte for byte."""
+    (workdir / "in.html").write_text(html, encoding="utf-8")
+    command = Path(sys.executable).with_name("weasyprint")
+    base_url = project_root.as_uri() + "/"
+    subprocess.run([command, "--pdf-tags", "--base-url", base_url, "in.html", "out.pdf"], cwd=workdir, check=True)
+    return (workdir / "out.pdf").read_bytes()
+
+
 def _pdftotext(path: Path) -> str:
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True).stdout
     text = out.decode("utf-8")

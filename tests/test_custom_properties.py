@@ -1,12 +1,10 @@
 """Custom properties folded into the print stylesheets: the PDF stays the one WeasyPrint prints, var()s and all."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import tinycss2
-from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen
+from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen, weasyprint_command_pdf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,12 +67,7 @@ def test_the_pdf_is_the_one_weasyprint_prints_from_the_var_functions(body: str, 
     )
     project, path = Project.open(root), root / "sources" / f"{SAMPLE_ID}.yaml"
     ours = render_brief(path, project, [Format.PDF]).outputs[Format.PDF]
-    (tmp_path / "in.html").write_text(print_html(path, project), encoding="utf-8")
-    command = Path(sys.executable).with_name("weasyprint")
-    subprocess.run(
-        [command, "--pdf-tags", "--base-url", root.as_uri() + "/", "in.html", "out.pdf"], cwd=tmp_path, check=True
-    )
-    assert ours == (tmp_path / "out.pdf").read_bytes()
+    assert ours == weasyprint_command_pdf(print_html(path, project), root, tmp_path)
 
 
 def test_only_the_var_functions_whose_value_is_the_same_everywhere_are_folded() -> None:

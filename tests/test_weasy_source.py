@@ -1,13 +1,11 @@
 """The document handed to WeasyPrint: the tree WeasyPrint would have built, and the same PDF bytes."""
 
-import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 import weasyprint
-from helpers import SAMPLE_ID, assert_no_traceback, make_project, pdf_text, run_briefgen
+from helpers import SAMPLE_ID, assert_no_traceback, make_project, pdf_text, run_briefgen, weasyprint_command_pdf
 
 from briefgen import weasy_source
 from briefgen.pipeline import Format, Project, print_html, render_brief
@@ -77,12 +75,7 @@ def test_the_pdf_is_the_one_the_weasyprint_command_prints(source: str, theme: st
     project = Project.open(root, theme=theme)
     path = root / "sources" / f"{source}.yaml"
     ours = render_brief(path, project, [Format.PDF]).outputs[Format.PDF]
-    (tmp_path / "in.html").write_text(print_html(path, project), encoding="utf-8")
-    command = Path(sys.executable).with_name("weasyprint")
-    subprocess.run(
-        [command, "--pdf-tags", "--base-url", root.as_uri() + "/", "in.html", "out.pdf"], cwd=tmp_path, check=True
-    )
-    assert ours == (tmp_path / "out.pdf").read_bytes()
+    assert ours == weasyprint_command_pdf(print_html(path, project), root, tmp_path)
 
 
 FOOTNOTE_TEMPLATE = (
