@@ -5,7 +5,8 @@ N copies of the sample (under different ids, in a temporary project) are rendere
   build         `briefgen build --format pdf --force` with its default worker pool (jobs = cores)
   weasyprint    the `weasyprint` command once per brief, on the print HTML briefgen hands WeasyPrint
                 (written into the project folder so relative URLs resolve as in a build; --pdf-tags as
-                briefgen renders, so each run does the same work and writes the same bytes)
+                briefgen renders, so each run does the same work and writes the same PDF, but for
+                the deflating: briefgen's streams are zlib-ng's, the command's zlib's)
   in-process    one fresh Python process calling briefgen.pipeline.render_brief in a for loop (jobs = 1);
                 then, set up as a build worker is, the same process renders up to 11 of the briefs again
                 as a worker does (briefgen.batch.run_many: on Linux, in copies of the process, up to
@@ -137,9 +138,9 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> Non
 
     first = sources[0].stem
     same = {
-        common.sha256(root / "build" / f"{first}.pdf"),
-        common.sha256(root / "weasyprint-out" / f"{first}.pdf"),
-        common.sha256(root / "loop-out" / f"{first}.pdf"),
+        common.decompressed_sha256(root / "build" / f"{first}.pdf"),
+        common.decompressed_sha256(root / "weasyprint-out" / f"{first}.pdf"),
+        common.decompressed_sha256(root / "loop-out" / f"{first}.pdf"),
     }
     loop_wall, loop_cpu = loop.wall - loop_result["worker_wall"], loop.cpu - loop_result["worker_cpu"]
     per_render = statistics.median(loop_result["renders"])
@@ -151,7 +152,7 @@ def measure(root: Path, n: int, jobs_option: int, jobs: int, rounds: int) -> Non
     print()
     print("results")
     print(f"  print HTML for the baseline (untimed setup): {common.seconds(html_time[0])} for {n}")
-    print(f"  same PDF bytes from all three ways (first brief): {'yes' if len(same) == 1 else 'NO'}")
+    print(f"  same PDF, streams decompressed, from all three ways (first brief): {'yes' if len(same) == 1 else 'NO'}")
     print(
         f"  briefgen build, jobs={jobs}:      {common.seconds(built.wall)} wall, {common.seconds(built.cpu)} CPU"
         f" (the median of {rounds})"

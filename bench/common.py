@@ -8,6 +8,7 @@ import contextlib
 import ctypes.util
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import platform
@@ -197,6 +198,25 @@ def print_html(source: Path, project_root: Path, edition: str | None = None) -> 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def decompressed_sha256(path: Path) -> str:
+    """The sha256 of the PDF rewritten by qpdf with every stream decoded, no object streams and a fixed file
+    identifier: the same for two PDFs that differ only in how they deflate (briefgen's zlib-ng, WeasyPrint's
+    zlib)."""
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(path) as pdf:
+        pdf.save(
+            out,
+            qdf=True,
+            static_id=True,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.generalized,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        )
+    return hashlib.sha256(out.getvalue()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------ timing

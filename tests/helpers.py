@@ -8,6 +8,7 @@ of the sample source, so every expected line and column is known.
 
 import contextlib
 import fcntl
+import io
 import os
 import pty
 import re
@@ -201,12 +202,31 @@ def at(line: int | None, column: int | None, message: str, severity: str = "erro
 
 def weasyprint_command_pdf(html: str, project_root: Path, workdir: Path) -> bytes:
     """The PDF the `weasyprint` command prints from the HTML (tagged, as briefgen prints), its relative URLs
-    resolved against the project folder: what briefgen's own PDF must equal byte for byte."""
+    resolved against the project folder: what briefgen's own PDF must equal, once both are decompressed
+    (pdf_decompressed: briefgen deflates with zlib-ng, the command with zlib)."""
     (workdir / "in.html").write_text(html, encoding="utf-8")
     command = Path(sys.executable).with_name("weasyprint")
     base_url = project_root.as_uri() + "/"
     subprocess.run([command, "--pdf-tags", "--base-url", base_url, "in.html", "out.pdf"], cwd=workdir, check=True)
     return (workdir / "out.pdf").read_bytes()
+
+
+def pdf_decompressed(data: bytes) -> bytes:
+    """The PDF rewritten by qpdf (pikepdf) with every stream decoded and no object streams, objects numbered
+    in qpdf's order and a fixed file identifier: equal for two PDFs that differ only in how they deflate."""
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(
+            out,
+            qdf=True,
+            static_id=True,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.generalized,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        )
+    return out.getvalue()
 
 
 def _pdftotext(path: Path) -> str:

@@ -2,7 +2,7 @@
 
 Their numbers are not checked (a few briefs say nothing about speed, and the machines are shared); what
 is checked is that they measure what they claim, such as the batch benchmark's three ways of rendering
-giving the same PDF bytes. They reach into briefgen's modules, so a change there can break them.
+giving the same PDF. They reach into briefgen's modules, so a change there can break them.
 """
 
 import re
@@ -17,7 +17,7 @@ RUNS = {
     # benchmark: (its smallest arguments, a line its output must have); one-page memos where a theme can be chosen
     "batch": (
         ["--n", "2", "--rounds", "1", "--theme", "memo"],
-        "same PDF bytes from all three ways (first brief): yes",
+        "same PDF, streams decompressed, from all three ways (first brief): yes",
     ),
     "noop": (["--n", "2"], "no-op / full: "),
     "stamp": (["--recipients", "2", "--renders", "1", "--theme", "memo"], "stamping is "),

@@ -6,8 +6,10 @@ import io
 import re
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
+import pikepdf
 import pytest
 from fontTools.ttLib import TTFont
 from helpers import (
@@ -24,6 +26,7 @@ from helpers import (
     run_briefgen,
 )
 from pypdf import PdfReader
+from zlib_ng import zlib_ng
 
 from briefgen.theming import available_themes, builtin_templates_dir
 
@@ -150,6 +153,20 @@ def test_only_the_bundled_fonts_are_embedded(sample_pdf: PdfReader) -> None:
     assert not not_embedded, f"fonts not embedded: {not_embedded}"
     foreign = {name: program for name, program in fonts.items() if program not in bundled}
     assert not foreign, f"fonts that are not among the bundled {sorted(bundled)}: {foreign}"
+
+
+def test_streams_are_deflated_by_zlib_ng_at_level_9(sample_build: Built) -> None:
+    """WeasyPrint's writer asks for level 9; briefgen hands it zlib-ng, whose deflate differs from zlib's."""
+    with pikepdf.open(sample_build.pdf) as pdf:
+        deflated = [
+            obj
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Filter") == pikepdf.Name.FlateDecode
+        ]
+        assert len(deflated) >= 10  # pages, fonts, the tags' streams
+        pairs = [(obj.read_raw_bytes(), obj.read_bytes()) for obj in deflated]
+    assert all(raw == zlib_ng.compress(data, 9) for raw, data in pairs)
+    assert any(raw != zlib.compress(data, 9) for raw, data in pairs)
 
 
 # --- determinism ----------------------------------------------------------------------------------
