@@ -226,8 +226,10 @@ def test_missing_included_template_names_the_including_line(tmp_path: Path) -> N
         "{{ assessment.__class__.__mro__ }}",
         "{{ assessment.brief.keywords.append('x') }}",
         "{{ ''.__class__.__subclasses__() }}",
+        "{{ assessment.brief.keywords.index(assessment.brief.keywords[0]) }}{{ assessment.brief.keywords.pop() }}",
+        "{{ assessment.brief.title.upper() }}{{ assessment.brief.title.__class__ }}",
     ],
-    ids=["dunder", "mutation", "subclasses"],
+    ids=["dunder", "mutation", "subclasses", "mutation after a safe method", "dunder after a safe method"],
 )
 def test_templates_are_sandboxed(tmp_path: Path, statement: str) -> None:
     root, proc = render_with(tmp_path, {"brief.html.j2": broken(3, statement)})
