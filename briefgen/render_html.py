@@ -209,7 +209,7 @@ def cache_misses() -> int:
     """How many template environments this process has made, and templates it has compiled, for its renders
     to share."""
     compiled = sum(len(env.cache) for env in _environments if env.cache is not None)
-    return make_environment.cache_info().misses + _parsed.cache_info().misses + compiled
+    return make_environment.cache_info().misses + _outline.cache_info().misses + compiled
 
 
 @functools.lru_cache(maxsize=16)
@@ -339,12 +339,21 @@ def _render(
         _STYLESHEETS.reset(token)
 
 
+class Outline(NamedTuple):
+    """What the checks of an extends chain need of a template's syntax tree: its first extends tag, the names
+    of all its blocks, and the blocks outside any other block."""
+
+    extends: nodes.Extends | None
+    blocks: tuple[str, ...]
+    outer_blocks: tuple[nodes.Block, ...]
+
+
 class Layer(NamedTuple):
-    """A template of an extends chain: its name, its file and its parsed form."""
+    """A template of an extends chain: its name, its file and the outline of its parsed form."""
 
     name: str
     path: Path
-    tree: nodes.Template
+    outline: Outline
 
 
 def _extends_chain(env: jinja2.Environment, name: str) -> list[Layer]:
@@ -354,8 +363,8 @@ def _extends_chain(env: jinja2.Environment, name: str) -> list[Layer]:
     chain: list[Layer] = []
     while (path := _on_search_path(env, name)) is not None:
         source, filename, _ = env.loader.get_source(env, name)
-        chain.append(Layer(name, path, _parsed(env, name, filename, source)))
-        extends = next(chain[-1].tree.find_all(nodes.Extends), None)
+        chain.append(Layer(name, path, _outline(env, name, filename, source)))
+        extends = chain[-1].outline.extends
         if extends is None or not isinstance(extends.template, nodes.Const):
             break
         parent = str(extends.template.value)
@@ -370,9 +379,11 @@ def _extends_chain(env: jinja2.Environment, name: str) -> list[Layer]:
 
 
 @functools.lru_cache(maxsize=128)
-def _parsed(env: jinja2.Environment, name: str, filename: str, source: str) -> nodes.Template:
-    """A template's syntax tree, parsed once per process for each text it has."""
-    return env.parse(source, name, filename)
+def _outline(env: jinja2.Environment, name: str, filename: str, source: str) -> Outline:
+    """The outline of a template's syntax tree, parsed and walked once per process for each text it has."""
+    tree = env.parse(source, name, filename)
+    blocks = tuple(block.name for block in tree.find_all(nodes.Block))
+    return Outline(next(tree.find_all(nodes.Extends), None), blocks, tuple(_outer_blocks(tree)))
 
 
 def _extends_itself(env: jinja2.Environment, name: str, path: Path) -> str:
@@ -395,9 +406,8 @@ def unknown_blocks(env: jinja2.Environment) -> list[Diagnostic]:
     chain = _extends_chain(env, ENTRY_TEMPLATE)
     warnings = []
     for depth, layer in enumerate(chain[:-1]):
-        known = [block.name for parent in reversed(chain[depth + 1 :]) for block in parent.tree.find_all(nodes.Block)]
-        known = list(dict.fromkeys(known))
-        for block in _outer_blocks(layer.tree):
+        known = list(dict.fromkeys(name for parent in reversed(chain[depth + 1 :]) for name in parent.outline.blocks))
+        for block in layer.outline.outer_blocks:
             if block.name not in known:
                 hint = suggestion(block.name, known)
                 message = (
