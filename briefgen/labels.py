@@ -20,7 +20,7 @@ import jinja2
 from pydantic import BeforeValidator, Discriminator, RootModel, Tag
 
 from briefgen.errors import BriefgenError, Diagnostic, display_path
-from briefgen.load import SourceDocument, load_source
+from briefgen.load import SourceDocument, load_source, parse_source, read_source_text
 from briefgen.models import Text, closest, suggestion
 from briefgen.theming import builtin_templates_dir
 from briefgen.validate import validate_model
@@ -94,8 +94,7 @@ def load_labels(search_path: Sequence[Path], language: str) -> Labels:
             merged: dict[str, Any] = {}
             problems: list[Diagnostic] = []
             for path in reversed(files):
-                document = load_source(path)
-                entries = validate_model(document, LabelsFile).root
+                document, entries = _labels_file(read_source_text(path), path)
                 problems += _unknown_placeholders(document, entries, reference)
                 for key, value in entries.items():
                     merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
@@ -105,6 +104,14 @@ def load_labels(search_path: Sequence[Path], language: str) -> Labels:
             return Labels(language, merged, files)
     message = f"no labels for language '{language}': add templates/labels/{language}.yaml (start from labels/en.yaml)"
     raise BriefgenError([Diagnostic(display_path(search_path[0]), message)])
+
+
+@functools.lru_cache(maxsize=32)
+def _labels_file(text: str, path: Path) -> tuple[SourceDocument, dict[str, Any]]:
+    """A labels file's text parsed, and the labels it gives: once per process for each text (every brief reads
+    its labels again, so that an edit is seen). Callers must not change what is returned."""
+    document = parse_source(text, path)
+    return document, validate_model(document, LabelsFile).root
 
 
 @functools.cache

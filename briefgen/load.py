@@ -156,6 +156,11 @@ def load_source(path: Path, *, allow_empty: bool = False) -> SourceDocument:
 
     An empty file is an error unless allow_empty, when its data is None.
     """
+    return parse_source(read_source_text(path), path, allow_empty=allow_empty)
+
+
+def read_source_text(path: Path) -> str:
+    """The text of a YAML file; BriefgenError when it is not a readable regular file of UTF-8 within the limit."""
     shown = display_path(path)
     try:
         if not path.is_file():
@@ -174,7 +179,7 @@ def load_source(path: Path, *, allow_empty: bool = False) -> SourceDocument:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BriefgenError([Diagnostic(shown, "source is not valid UTF-8", line, 1)]) from None
-    return parse_source(text, path, allow_empty=allow_empty)
+    return text
 
 
 def parse_source(text: str, path: Path, *, allow_empty: bool = False) -> SourceDocument:
