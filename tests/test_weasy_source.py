@@ -44,6 +44,9 @@ TRICKY_HTML = {
 }
 
 
+ALL_LEAN = weasy_source.Lean(notes=True, markers=True)
+
+
 def shape(element: ElementTree.Element) -> list[tuple]:
     """Everything of a tree that WeasyPrint reads, in document order."""
     return [
@@ -54,14 +57,14 @@ def shape(element: ElementTree.Element) -> list[tuple]:
 
 @pytest.mark.parametrize("html", TRICKY_HTML.values(), ids=TRICKY_HTML.keys())
 def test_the_tree_is_the_one_weasyprint_builds(html: str) -> None:
-    ours = weasy_source.document(html, "file:///p/", weasyprint.URLFetcher(), lean=True)
+    ours = weasy_source.document(html, "file:///p/", weasyprint.URLFetcher(), lean=ALL_LEAN)
     theirs = weasyprint.HTML(string=html, base_url="file:///p/")
     assert shape(ours.etree_element) == shape(theirs.etree_element)
 
 
 def test_the_tree_of_the_sample_is_the_one_weasyprint_builds() -> None:
     html = print_html(Path("sources") / f"{SAMPLE_ID}.yaml", Project.open(Path(__file__).parents[1]))
-    ours = weasy_source.document(html, "file:///p/", weasyprint.URLFetcher(), lean=True)
+    ours = weasy_source.document(html, "file:///p/", weasyprint.URLFetcher(), lean=ALL_LEAN)
     theirs = weasyprint.HTML(string=html, base_url="file:///p/")
     assert len(shape(theirs.etree_element)) > 500
     assert shape(ours.etree_element) == shape(theirs.etree_element)
@@ -70,7 +73,7 @@ def test_the_tree_of_the_sample_is_the_one_weasyprint_builds() -> None:
 @pytest.mark.parametrize("href", ["", "  ", "assets/", "https://example.org/x/"])
 def test_the_base_url_is_the_documents(href: str) -> None:
     html = f'<head><base href="{href}"><base href="ignored/"></head><p>x'
-    ours = weasy_source.document(html, "file:///p/", weasyprint.URLFetcher(), lean=True)
+    ours = weasy_source.document(html, "file:///p/", weasyprint.URLFetcher(), lean=ALL_LEAN)
     assert ours.base_url == weasyprint.HTML(string=html, base_url="file:///p/").base_url
 
 
@@ -121,4 +124,50 @@ def test_footnotes_keep_their_calls_and_markers(written: str, tmp_path: Path) ->
     ],
 )
 def test_lean_only_when_no_stylesheet_can_make_a_note(html: str, css: str, lean: bool) -> None:
-    assert weasy_source.may_be_lean(html, [css]) is lean
+    assert weasy_source.may_leave_out_notes(html, [css]) is lean
+
+
+@pytest.mark.parametrize(
+    ("html", "css", "lean"),
+    [
+        ("<ul><li>x</li></ul>", "li::marker { color: red } ul { list-style: square }", True),
+        ("<p>x</p>", ".steps { display: List-Item }", False),
+        ("<p>x</p>", r".steps { display: list\-item } .q::before { content: '\201C' }", False),
+        ("<p>x</p>", r".q::before { content: '\201C' }", True),
+        ("<p>x</p>", ":root { --shown-as: list-item }", False),
+        ("<p>x</p>", "ol { counter-reset: list-item 3 }", False),
+        ("<p>x</p>", '@import "more.css";', False),
+        ('<p style="display: list-item">x</p>', "", False),
+        ('<p style="display: list\\-item">x</p>', "", False),
+        ('<link rel="stylesheet" href="more.css"><p>x</p>', "", False),
+    ],
+)
+def test_lean_markers_only_when_nothing_but_li_can_be_a_list_item(html: str, css: str, lean: bool) -> None:
+    assert weasy_source.may_leave_out_markers(html, [css]) is lean
+
+
+LIST_ITEM_TEMPLATE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>{{ assessment.brief.title }}</title>\n'
+    "{% call style() %}.step { display: DISPLAY; list-style: lower-alpha inside; text-transform: uppercase; }"
+    '{% endcall %}\n</head>\n<body>\n<div class="step">first step</div><div class="step">second step</div>\n'
+    "<ol><li>plain item</li></ol>\n</body>\n</html>\n"
+)
+
+
+@pytest.mark.parametrize("written", ["list-item", r"list\-item"], ids=["in plain words", "with a css escape"])
+def test_list_items_of_a_stylesheet_keep_their_marker_styles(written: str, tmp_path: Path) -> None:
+    """An element a stylesheet makes a list item gets the default marker style (text-transform: none, so its
+    marker stays lower-case under an upper-case item), whichever way the stylesheet spells list-item: the PDF
+    is the weasyprint command's."""
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(LIST_ITEM_TEMPLATE.replace("DISPLAY", written), encoding="utf-8")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    text = pdf_text(root / "out.pdf")
+    assert "a. FIRST STEP" in text, text
+    assert "b. SECOND STEP" in text, text
+    html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
+    theirs = weasyprint_command_pdf(html, root, tmp_path)
+    assert pdf_decompressed((root / "out.pdf").read_bytes()) == pdf_decompressed(theirs)
