@@ -171,3 +171,24 @@ def test_list_items_of_a_stylesheet_keep_their_marker_styles(written: str, tmp_p
     html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
     theirs = weasyprint_command_pdf(html, root, tmp_path)
     assert pdf_decompressed((root / "out.pdf").read_bytes()) == pdf_decompressed(theirs)
+
+
+DIR_TEMPLATE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>{{ assessment.brief.title }}</title>\n</head>\n<body>\n'
+    "<p>Read from the left.</p>\n<section dir=RTL><p>Read from the right.</p><ul><li>one item</li></ul>"
+    "<dl><dt>term</dt><dd>its definition</dd></dl></section>\n</body>\n</html>\n"
+)
+
+
+def test_elements_with_a_dir_attribute_keep_their_default_styles(tmp_path: Path) -> None:
+    """The default rules for a dir attribute, left out of documents without one, apply where there is one:
+    the PDF is the weasyprint command's."""
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(DIR_TEMPLATE, encoding="utf-8")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
+    theirs = weasyprint_command_pdf(html, root, tmp_path)
+    assert pdf_decompressed((root / "out.pdf").read_bytes()) == pdf_decompressed(theirs)
