@@ -344,7 +344,7 @@ def _parsed_stylesheet(
             color_profiles=color_profiles,
             media_type="print",
         )
-    if sheet.matcher.order == 0:  # no style rule (only @font-face, @page...): nothing to try on every element
+    if getattr(sheet.matcher, "order", None) == 0:  # no style rule (only @font-face, @page...): none to try
         sheet.matcher = _NO_STYLE_RULES
     files_read = tuple(dict.fromkeys(fetcher.files_read))
     return _ParsedStylesheet(sheet, files_read, tuple(ignored), counter_styles, color_profiles)

@@ -13,7 +13,7 @@ instructions for the sample):
   `note(`, no element can be one, and those rules are left out. A stylesheet that spells the word
   with a CSS escape is not seen: the render then fails for want of those styles, and render() renders
   again with them. Its `::marker` rule likewise gives every element a marker style (831 for the sample,
-  about 1% of a render's instructions) that only a list item reads; when nothing but the default
+  about 0.5% of a render's instructions) that only a list item reads; when nothing but the default
   stylesheet's own `li` rule can make an element a list item, the rule is kept for `li` alone. And its
   eighteen rules for elements with a `dir` attribute, or inside one, are tried against every element
   (0.5% of a render): they go when no element has the attribute.
