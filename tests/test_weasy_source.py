@@ -90,6 +90,24 @@ def test_the_pdf_is_the_one_the_weasyprint_command_prints(source: str, theme: st
     assert pdf_decompressed(ours) == pdf_decompressed(weasyprint_command_pdf(print_html(path, project), root, tmp_path))
 
 
+def rendered_with_template(template: str, tmp_path: Path) -> Path:
+    """A new project whose brief template is template, its sample rendered to out.pdf by the command line."""
+    root = make_project(tmp_path / "p")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html.j2").write_text(template, encoding="utf-8")
+    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def assert_the_weasyprint_commands_pdf(root: Path, tmp_path: Path) -> None:
+    """The project's out.pdf is the PDF the weasyprint command prints from the sample's print HTML."""
+    html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
+    theirs = weasyprint_command_pdf(html, root, tmp_path)
+    assert pdf_decompressed((root / "out.pdf").read_bytes()) == pdf_decompressed(theirs)
+
+
 FOOTNOTE_TEMPLATE = (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>{{ assessment.brief.title }}</title>\n'
     "{% call style() %}.source { float: FLOAT; }{% endcall %}\n</head>\n<body>\n"
@@ -101,12 +119,7 @@ FOOTNOTE_TEMPLATE = (
 def test_footnotes_keep_their_calls_and_markers(written: str, tmp_path: Path) -> None:
     """Footnotes need the default styles left out of lean renders: a stylesheet that names them gets them,
     and one that spells the word so that it is not seen gets them on a second try."""
-    root = make_project(tmp_path / "p")
-    (root / "templates").mkdir()
-    (root / "templates" / "brief.html.j2").write_text(FOOTNOTE_TEMPLATE.replace("FLOAT", written), encoding="utf-8")
-    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 0, proc.stderr
+    root = rendered_with_template(FOOTNOTE_TEMPLATE.replace("FLOAT", written), tmp_path)
     text = pdf_text(root / "out.pdf")
     assert "The claim1 stands." in text, text
     assert "1. Where the claim comes from." in text, text
@@ -159,18 +172,11 @@ def test_list_items_of_a_stylesheet_keep_their_marker_styles(written: str, tmp_p
     """An element a stylesheet makes a list item gets the default marker style (text-transform: none, so its
     marker stays lower-case under an upper-case item), whichever way the stylesheet spells list-item: the PDF
     is the weasyprint command's."""
-    root = make_project(tmp_path / "p")
-    (root / "templates").mkdir()
-    (root / "templates" / "brief.html.j2").write_text(LIST_ITEM_TEMPLATE.replace("DISPLAY", written), encoding="utf-8")
-    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 0, proc.stderr
+    root = rendered_with_template(LIST_ITEM_TEMPLATE.replace("DISPLAY", written), tmp_path)
     text = pdf_text(root / "out.pdf")
     assert "a. FIRST STEP" in text, text
     assert "b. SECOND STEP" in text, text
-    html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
-    theirs = weasyprint_command_pdf(html, root, tmp_path)
-    assert pdf_decompressed((root / "out.pdf").read_bytes()) == pdf_decompressed(theirs)
+    assert_the_weasyprint_commands_pdf(root, tmp_path)
 
 
 DIR_TEMPLATE = (
@@ -183,12 +189,5 @@ DIR_TEMPLATE = (
 def test_elements_with_a_dir_attribute_keep_their_default_styles(tmp_path: Path) -> None:
     """The default rules for a dir attribute, left out of documents without one, apply where there is one:
     the PDF is the weasyprint command's."""
-    root = make_project(tmp_path / "p")
-    (root / "templates").mkdir()
-    (root / "templates" / "brief.html.j2").write_text(DIR_TEMPLATE, encoding="utf-8")
-    proc = run_briefgen("render", f"sources/{SAMPLE_ID}.yaml", "-o", "out.pdf", cwd=root)
-    assert_no_traceback(proc)
-    assert proc.returncode == 0, proc.stderr
-    html = print_html(root / "sources" / f"{SAMPLE_ID}.yaml", Project.open(root))
-    theirs = weasyprint_command_pdf(html, root, tmp_path)
-    assert pdf_decompressed((root / "out.pdf").read_bytes()) == pdf_decompressed(theirs)
+    root = rendered_with_template(DIR_TEMPLATE, tmp_path)
+    assert_the_weasyprint_commands_pdf(root, tmp_path)
