@@ -402,3 +402,19 @@ def test_a_long_stamp_is_one_line_inside_the_margins_with_its_copy_id_whole(
     assert "Smith," in [word[4] for word in stamp]
     assert min(word[0] for word in stamp) >= 15 * MM and max(word[2] for word in stamp) <= (210 - 15) * MM
     assert max(word[3] for word in stamp) <= (297 - 8) * MM, "the stamp is where office printers clip"
+
+
+@pytest.mark.parametrize("word", ["щщщщщщщщ", "indeterminateness"])
+def test_a_verdict_word_stays_in_its_column_of_the_scorecard(tmp_path: Path, word: str) -> None:
+    """Eight of the widest capitals fit the verdict column the scorecard is laid out with; a longer word
+    widens the column rather than run into the outcome beside it."""
+    root = make_project(tmp_path, {"brief.yaml": SAMPLE_TEXT})
+    (root / "templates" / "labels").mkdir(parents=True)
+    verdicts = {"success": "success", "mixed": "mixed", "failure": word}
+    (root / "templates" / "labels" / "en.yaml").write_text(yaml.safe_dump({"verdict": verdicts}), encoding="utf-8")
+    proc = run_briefgen("render", "sources/brief.yaml", "-o", "brief.pdf", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    words = page_with(root / "brief.pdf", word.upper())
+    label = next(w for w in words if w[4] == word.upper())  # the first: the scorecard's row, before the outcomes
+    outcome = next(w for w in words if w[4] == "No" and same_line(label, w))
+    assert label[2] + 5 <= outcome[0], f"the verdict {word.upper()} runs into the outcome beside it"
