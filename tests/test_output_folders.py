@@ -267,14 +267,19 @@ def test_a_distribution_stopped_by_a_full_disk_keeps_the_copies_it_finished(tmp_
 
 def test_a_distribution_whose_manifest_cannot_be_written_says_what_it_deleted(tmp_path: Path) -> None:
     """With no room for a manifest of the copies finished, they cannot be traced: they are deleted, with the
-    folders left empty, and the command says so; an earlier distribution's manifest and copies stay."""
-    long = [f"Reader {n} {'x' * 480},{'Institute ' * 50},r{n}@example.org" for n in range(30)]
+    folders left empty, and the command says so; an earlier distribution's manifest and copies stay.
+
+    Names and organisations as long as a recipient's may be (500 letters), nearly all of them dashes of three
+    bytes in UTF-8 (which the manifest keeps as they are): rows of about 3.3 KB, so that 260 copies (a manifest
+    of about 850 KB) fill more than LIMIT, and the run stamps fewer copies than ASCII names would need."""
+    dashes = "\u2014" * 489
+    long = [f"Reader {n} {dashes},Institute {dashes}\u2014,r{n}@example.org" for n in range(13)]
     root = tiny_project(tmp_path / "project", "\n".join(["name,organisation,email", *long]) + "\n")
     proc = distribute_with_files_limited(root, LIMIT)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "dist/bundles/reader-0.zip: error: cannot write output: File too large",
-        "dist/manifest.json: error: could not be written, so the 600 copies this run finished were deleted;"
+        "dist/manifest.json: error: could not be written, so the 260 copies this run finished were deleted;"
         " the folder keeps no copies",
     ]
     assert not (root / "dist").exists()
@@ -286,7 +291,7 @@ def test_a_distribution_whose_manifest_cannot_be_written_says_what_it_deleted(tm
     before = tree(root / "dist")
     proc = distribute_with_files_limited(root, LIMIT)
     assert proc.stderr.splitlines()[1:] == [
-        "dist/manifest.json: error: could not be written, so the 600 copies this run finished were deleted;"
+        "dist/manifest.json: error: could not be written, so the 260 copies this run finished were deleted;"
         " the folder keeps only copies its earlier manifest lists"
     ]
     assert tree(root / "dist") == before
