@@ -341,8 +341,9 @@ def test_a_name_outside_the_stamp_fonts_letters_leaves_the_other_copies_alone(tm
 
 def test_stamps_printed_on_different_sheets_give_the_same_copies(tmp_path: Path) -> None:
     """Stamps are printed STAMPS_PER_SHEET to a sheet: the first and last of more recipients than one sheet
-    holds get the same bytes as when each is the only recipient."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    holds get the same bytes as when each is the only recipient (of the memo: which sheet a stamp is on does
+    not depend on the pages it is laid over)."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMOS["alpha.yaml"]})
     many = [{"name": f"Reader {n}", "organisation": "Institute", "email": f"r{n}@example.org"} for n in range(201)]
     assert len(many) > STAMPS_PER_SHEET
     project = Project.open(root)
@@ -361,8 +362,9 @@ def test_stamps_printed_on_different_sheets_give_the_same_copies(tmp_path: Path)
 
 def test_a_dask_cluster_gives_the_same_copies(tmp_path: Path, dask_scheduler: str) -> None:
     """Briefs rendered and copies stamped on a Dask cluster, with more copies than one sheet of stamps
-    holds: the same files as one local process makes."""
-    root = make_project(tmp_path / "project", {"alpha.yaml": SOURCES["alpha.yaml"]})
+    holds: the same files as one local process makes (of the memo, a page a copy: what is tested is where
+    the work runs)."""
+    root = make_project(tmp_path / "project", {"alpha.yaml": MEMOS["alpha.yaml"]})
     many = [{"name": f"Reader {n}", "organisation": "Institute", "email": f"r{n}@example.org"} for n in range(201)]
     (root / "r.csv").write_text(recipients_csv(many), encoding="utf-8")
     on_dask = run_briefgen(
