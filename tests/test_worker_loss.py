@@ -29,7 +29,9 @@ from helpers import (
 )
 
 SUMMARY = re.compile(r"^(\d+) built, (\d+) skipped, (\d+) failed; manifest in (\S+)$")
-CPU_SECONDS = 6  # more than a worker needs to start and print one brief (the sample: about 2.5 s), far less than LONG
+# Twice what a worker was measured to need to start and print the memo (2.1 s; 2.4 s with both cores busy, in a
+# spell when the machine ran at half its best speed), and far less than the long brief needs (over a minute).
+CPU_SECONDS = 5
 DIED_AGAIN = re.compile(
     r"^briefgen: error: a worker process died \(killed by SIGXCPU\) while rendering sources/long\.yaml"
     r"(?: \(public edition\))?, again; not tried a third time$"
