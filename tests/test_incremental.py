@@ -18,7 +18,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_TEXT, assert_no_traceback, child_env, collapse, make_project, replace_once, run_briefgen
+from helpers import (
+    SAMPLE_TEXT,
+    as_memo,
+    assert_no_traceback,
+    child_env,
+    collapse,
+    make_project,
+    replace_once,
+    run_briefgen,
+)
 
 from briefgen import incremental
 from briefgen.formats import Format
@@ -70,6 +79,11 @@ def titled(brief_id: str) -> str:
 
 def two_briefs(root: Path) -> Path:
     return make_project(root, {f"{brief_id}.yaml": titled(brief_id) for brief_id in BRIEFS})
+
+
+def two_memos(root: Path) -> Path:
+    """The two briefs as one-page memos: for tests of which outputs a build keeps, whatever they show."""
+    return make_project(root, {f"{brief_id}.yaml": as_memo(titled(brief_id)) for brief_id in BRIEFS})
 
 
 def build(root: Path, *args: str, formats: str = "html") -> dict[str, str]:
@@ -379,7 +393,7 @@ def test_the_versions_and_the_allowed_hosts_are_in_every_key(tmp_path: Path, mon
 
 
 def test_an_output_in_a_format_not_built_stays_listed_while_up_to_date(tmp_path: Path) -> None:
-    root = two_briefs(tmp_path / "project")
+    root = two_memos(tmp_path / "project")
     assert build(root, formats="pdf,html") == all_built()
     pdf_before = identities(root)["brief-a.pdf"]
     assert build(root, "--force") == all_built()  # html only
@@ -389,7 +403,7 @@ def test_an_output_in_a_format_not_built_stays_listed_while_up_to_date(tmp_path:
 
 
 def test_an_output_in_a_format_not_built_goes_when_out_of_date(tmp_path: Path) -> None:
-    root = two_briefs(tmp_path / "project")
+    root = two_memos(tmp_path / "project")
     assert build(root, formats="pdf,html") == all_built()
     source = root / "sources" / "brief-a.yaml"
     source.write_text(replace_once(source.read_text(encoding="utf-8"), "Brief A:", "Brief A, edited:"), "utf-8")
