@@ -4,7 +4,7 @@ renamed from one taken off the list; `briefgen new` refusing to write through a 
 import json
 from pathlib import Path
 
-from helpers import SAMPLE_TEXT, assert_no_traceback, make_project, replace_once, run_briefgen
+from helpers import MEMO_TEXT, SAMPLE_ID, SAMPLE_TEXT, assert_no_traceback, make_project, replace_once, run_briefgen
 
 # ---------------------------------------------------------------------------
 # build: the same report for the same inputs
@@ -91,7 +91,7 @@ SECOND_LIST = (
 
 
 def test_distribute_counts_a_recipient_under_a_new_file_name_apart_from_one_gone(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "project")
+    root = make_project(tmp_path / "project", {f"{SAMPLE_ID}.yaml": MEMO_TEXT})  # a one-page memo: copies to count
     (root / "r.csv").write_text(HEADER + FIRST_LIST, encoding="utf-8")
     assert run_briefgen("distribute", "--recipients", "r.csv", "--jobs", "1", cwd=root).returncode == 0
     (root / "r.csv").write_text(HEADER + SECOND_LIST, encoding="utf-8")
