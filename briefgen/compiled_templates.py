@@ -31,9 +31,12 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
         self.trusted = trusted.resolve()
 
     def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> Bucket:
+        checksum = self.get_source_checksum(source)
         if filename is None or not Path(filename).resolve().is_relative_to(self.trusted):
-            return Bucket(environment, "", self.get_source_checksum(source))  # no key: never read nor kept
-        return super().get_bucket(environment, name, filename, source)
+            return Bucket(environment, "", checksum)  # no key: never read nor kept
+        bucket = Bucket(environment, self.get_cache_key(f"{_settings(environment)}|{name}", filename), checksum)
+        self.load_bytecode(bucket)
+        return bucket
 
     def set_bucket(self, bucket: Bucket) -> None:
         if bucket.key:
@@ -54,3 +57,31 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
         except OSError:  # a read-only installation, a full disk: the next process compiles again
             pass
+
+
+def _settings(environment: jinja2.Environment) -> str:
+    """The environment's settings that shape the code a template compiles to (the syntax, whitespace control,
+    escaping, finalize, extensions), so that code compiled under other settings is never loaded."""
+    escaping = environment.autoescape if isinstance(environment.autoescape, bool) else "by template"
+    return repr(
+        (
+            type(environment).__qualname__,
+            environment.block_start_string,
+            environment.block_end_string,
+            environment.variable_start_string,
+            environment.variable_end_string,
+            environment.comment_start_string,
+            environment.comment_end_string,
+            environment.line_statement_prefix,
+            environment.line_comment_prefix,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.newline_sequence,
+            environment.keep_trailing_newline,
+            escaping,
+            environment.finalize is None,
+            environment.optimized,
+            environment.is_async,
+            sorted(environment.extensions),
+        )
+    )

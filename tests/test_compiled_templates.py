@@ -53,6 +53,15 @@ def test_a_template_edited_after_it_was_compiled_is_compiled_again(tmp_path: Pat
     assert rendered(cache, trusted) == "Goodbye, reader."
 
 
+def test_code_compiled_under_other_settings_is_never_loaded(tmp_path: Path) -> None:
+    cache, trusted, _ = setup(tmp_path, "{% if who %}\n{{ who }}{% endif %}")
+    loader = jinja2.FileSystemLoader(str(trusted))
+    kept = jinja2.Environment(loader=loader, bytecode_cache=cache).get_template("page.j2").render(who="reader")
+    assert kept == "\nreader"
+    trimmed = jinja2.Environment(loader=loader, bytecode_cache=cache, trim_blocks=True)
+    assert trimmed.get_template("page.j2").render(who="reader") == "reader"
+
+
 def test_a_damaged_file_is_compiled_again_and_written_anew(tmp_path: Path) -> None:
     cache, trusted, folder = setup(tmp_path)
     rendered(cache, trusted)
