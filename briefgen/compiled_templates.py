@@ -17,6 +17,9 @@ import jinja2
 from jinja2.bccache import Bucket
 
 from briefgen import __version__
+from briefgen.theming import PACKAGE_DIR
+
+KEPT_IN = PACKAGE_DIR / "__pycache__" / "templates"  # beside Python's compiled modules of briefgen
 
 # What the compiled code depends on beside the template's own text: Jinja2's code generator, briefgen's
 # environment (its options, filters and globals), and Python's bytecode.
@@ -34,7 +37,7 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
         checksum = self.get_source_checksum(source)
         if filename is None or not Path(filename).resolve().is_relative_to(self.trusted):
             return Bucket(environment, "", checksum)  # no key: never read nor kept
-        bucket = Bucket(environment, self.get_cache_key(f"{_settings(environment)}|{name}", filename), checksum)
+        bucket = Bucket(environment, self.key(environment, name, filename), checksum)
         self.load_bytecode(bucket)
         return bucket
 
@@ -42,8 +45,9 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
         if bucket.key:
             super().set_bucket(bucket)
 
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return hashlib.sha256(f"{_COMPILED_BY}|{name}|{filename}".encode()).hexdigest()
+    def key(self, environment: jinja2.Environment, name: str, filename: str) -> str:
+        """The name of the file a template's code is kept in: what compiled it, under which settings, from where."""
+        return hashlib.sha256(f"{_COMPILED_BY}|{_settings(environment)}|{name}|{filename}".encode()).hexdigest()
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:

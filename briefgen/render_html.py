@@ -33,7 +33,7 @@ from markupsafe import Markup
 from briefgen import __version__
 from briefgen.analyse import Analysis
 from briefgen.catalogue import Catalogue
-from briefgen.compiled_templates import CompiledTemplates
+from briefgen.compiled_templates import KEPT_IN, CompiledTemplates
 from briefgen.config import ProjectConfig
 from briefgen.errors import BriefgenError, Diagnostic, Severity, display_path
 from briefgen.labels import Labels, format_date
@@ -41,7 +41,7 @@ from briefgen.models import LIKELIHOOD_RANGES, suggestion
 from briefgen.prose import ENGLISH_QUOTES, TEASER_LENGTH, prose, prose_inline, teaser, typographic
 from briefgen.resources import MissingFile, RefusedResource, checked_file, folder_url, normalised, stylesheet_urls
 from briefgen.stamp_text import Stamp
-from briefgen.theming import PACKAGE_DIR, Theme, builtin_templates_dir, page_budget, readable_roots
+from briefgen.theming import Theme, builtin_templates_dir, page_budget, readable_roots
 
 ENTRY_TEMPLATE = "brief.html.j2"
 # The project files a render in progress has read through embed(), project_url() or a stylesheet's url()s.
@@ -224,7 +224,7 @@ def make_environment(search_path: tuple[Path, ...], project_root: Path) -> jinja
     roots = tuple(root.resolve() for root in readable_roots(project_root))
     env = _Sandbox(
         loader=ConfinedLoader(search_path, roots),
-        bytecode_cache=CompiledTemplates(PACKAGE_DIR / "__pycache__" / "templates", builtin_templates_dir()),
+        bytecode_cache=CompiledTemplates(KEPT_IN, builtin_templates_dir()),
         autoescape=True,
         undefined=_HintedUndefined,
         trim_blocks=True,

@@ -7,10 +7,7 @@ import jinja2
 from helpers import SAMPLE_ID, assert_no_traceback, make_project, run_briefgen
 from jinja2.bccache import Bucket
 
-from briefgen.compiled_templates import CompiledTemplates
-from briefgen.theming import PACKAGE_DIR
-
-PACKAGE_CACHE = PACKAGE_DIR / "__pycache__" / "templates"
+from briefgen.compiled_templates import KEPT_IN, CompiledTemplates
 
 
 class CountingEnvironment(jinja2.Environment):
@@ -87,7 +84,7 @@ def test_a_template_outside_the_trusted_folder_is_never_kept_nor_loaded_as_code(
     (project / "page.j2").write_text(real, encoding="utf-8")
     # Code that someone planted where the project's template would be kept, made to pass Jinja2's check.
     env = jinja2.Environment()
-    key = cache.get_cache_key("page.j2", str(project / "page.j2"))
+    key = cache.key(CountingEnvironment(), "page.j2", str(project / "page.j2"))  # where rendered() would look
     planted = Bucket(env, key, cache.get_source_checksum(real))
     planted.code = env.compile("PLANTED CODE RAN", "page.j2", str(project / "page.j2"))
     folder.mkdir()
@@ -106,6 +103,6 @@ def test_a_projects_own_template_is_never_kept_beside_briefgens_code(tmp_path: P
     assert_no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     assert f"{marker} for {SAMPLE_ID}" in (root / "out.html").read_text(encoding="utf-8")
-    kept = list(PACKAGE_CACHE.glob("*.jinja"))
+    kept = list(KEPT_IN.glob("*.jinja"))
     assert kept, "the built-in templates were not kept"
     assert not [path for path in kept if marker.encode() in path.read_bytes()]
